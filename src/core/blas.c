@@ -1,0 +1,58 @@
+#include "core/blas.h"
+#include "core/parallel.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static int n_threads; /* 0 until first use */
+
+static int default_threads(void)
+{
+    const char *env = getenv("MNISTLAB_THREADS");
+    if (env && *env) {
+        int n = atoi(env);
+        if (n >= 1 && n <= 256) return n;
+    }
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    return c >= 1 ? (int)(c > 256 ? 256 : c) : 1;
+}
+
+int ml_get_threads(void)
+{
+    if (n_threads == 0) ml_set_threads(default_threads());
+    return n_threads;
+}
+
+void ml_set_threads(int n)
+{
+    if (n < 1) n = 1;
+    if (n > 256) n = 256;
+    n_threads = n;
+    openblas_set_num_threads(n);
+    ml_parallel_set_size(n);
+}
+
+void ml_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+             const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+    if (m <= 0 || n <= 0) return;
+    ml_get_threads();
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (int)m,
+                (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+}
+
+void ml_syrk(int trans, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, float beta, float *c,
+             int64_t ldc)
+{
+    if (n <= 0) return;
+    ml_get_threads();
+    cblas_ssyrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans, (int)n, (int)k, alpha, a, (int)lda,
+                beta, c, (int)ldc);
+}
+
+void ml_sym_fill_lower(int64_t n, float *c, int64_t ldc)
+{
+    for (int64_t i = 1; i < n; i++)
+        for (int64_t j = 0; j < i; j++) c[i * ldc + j] = c[j * ldc + i];
+}

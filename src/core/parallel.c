@@ -1,0 +1,115 @@
+#include "core/parallel.h"
+#include "core/blas.h"
+
+#include <cblas.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+/* One job at a time: the pool's workers wait for a new generation number,
+ * run their chunk, and the caller waits until all have finished. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t start, done;
+    pthread_t tid[256];
+    int size;          /* threads in the pool, including the caller */
+    int started;       /* workers created */
+    unsigned long gen; /* job generation */
+    int pending;       /* workers still running the current job */
+    ml_task_fn fn;
+    void *ctx;
+    int64_t n;
+    int nchunks;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 1, 0, 0, 0, NULL,
+          NULL, 0, 0};
+
+static pthread_mutex_t job_mu = PTHREAD_MUTEX_INITIALIZER; /* one loop at a time */
+static _Thread_local int in_parallel;
+
+static void chunk_bounds(int64_t n, int nchunks, int i, int64_t *b, int64_t *e)
+{
+    *b = n * i / nchunks;
+    *e = n * (i + 1) / nchunks;
+}
+
+static void *worker_main(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    unsigned long seen = 0;
+    in_parallel = 1;
+    pthread_mutex_lock(&pool.mu);
+    for (;;) {
+        while (pool.gen == seen) pthread_cond_wait(&pool.start, &pool.mu);
+        seen = pool.gen;
+        int nchunks = pool.nchunks;
+        ml_task_fn fn = pool.fn;
+        void *ctx = pool.ctx;
+        int64_t n = pool.n;
+        if (id >= nchunks) continue; /* not needed this time */
+        pthread_mutex_unlock(&pool.mu);
+        int64_t b, e;
+        chunk_bounds(n, nchunks, id, &b, &e);
+        fn(ctx, b, e, id);
+        pthread_mutex_lock(&pool.mu);
+        if (--pool.pending == 0) pthread_cond_signal(&pool.done);
+    }
+    return NULL;
+}
+
+void ml_parallel_set_size(int n)
+{
+    pthread_mutex_lock(&job_mu);
+    pool.size = n < 1 ? 1 : n;
+    pthread_mutex_unlock(&job_mu);
+}
+
+void ml_parallel_for(int64_t n, int64_t min_chunk, ml_task_fn fn, void *ctx)
+{
+    if (n <= 0) return;
+    int threads = ml_get_threads();
+    if (min_chunk < 1) min_chunk = 1;
+    int64_t maxchunks = n / min_chunk;
+    int nchunks = threads < maxchunks ? threads : (int)maxchunks;
+    if (nchunks <= 1 || in_parallel) {
+        fn(ctx, 0, n, 0);
+        return;
+    }
+    pthread_mutex_lock(&job_mu);
+    pthread_mutex_lock(&pool.mu);
+    while (pool.started < nchunks - 1) {
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int ok = pthread_create(&pool.tid[pool.started], &attr, worker_main, (void *)(intptr_t)(pool.started + 1)) == 0;
+        pthread_attr_destroy(&attr);
+        if (!ok) break;
+        pool.started++;
+    }
+    if (nchunks > pool.started + 1) nchunks = pool.started + 1;
+    if (nchunks <= 1) {
+        pthread_mutex_unlock(&pool.mu);
+        pthread_mutex_unlock(&job_mu);
+        fn(ctx, 0, n, 0);
+        return;
+    }
+    pool.fn = fn;
+    pool.ctx = ctx;
+    pool.n = n;
+    pool.nchunks = nchunks;
+    pool.pending = nchunks - 1;
+    pool.gen++;
+    pthread_cond_broadcast(&pool.start);
+    pthread_mutex_unlock(&pool.mu);
+
+    openblas_set_num_threads(1);
+    in_parallel = 1;
+    int64_t b, e;
+    chunk_bounds(n, nchunks, 0, &b, &e);
+    fn(ctx, b, e, 0);
+    in_parallel = 0;
+
+    pthread_mutex_lock(&pool.mu);
+    while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.mu);
+    pthread_mutex_unlock(&pool.mu);
+    openblas_set_num_threads(threads);
+    pthread_mutex_unlock(&job_mu);
+}

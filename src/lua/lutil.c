@@ -1,0 +1,144 @@
+/* Shared binding helpers: errors, options, progress, Ctrl-C. */
+#include "lua/mlua.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+int mlua_fail(lua_State *L)
+{
+    const char *m = ml_last_error();
+    return luaL_error(L, "%s", m[0] ? m : "mnistlab: unknown error");
+}
+
+void mlua_check_opts(lua_State *L, int t, const char *fname, const char *const *known)
+{
+    if (t == 0 || lua_isnoneornil(L, t)) return;
+    luaL_checktype(L, t, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) continue; /* positional entries are the caller's business */
+        const char *k = lua_tostring(L, -1);
+        int ok = 0;
+        for (int i = 0; known[i]; i++)
+            if (strcmp(known[i], k) == 0) ok = 1;
+        if (!ok) {
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            for (int i = 0; known[i]; i++) {
+                if (i) luaL_addstring(&b, ", ");
+                luaL_addstring(&b, known[i]);
+            }
+            luaL_pushresult(&b);
+            luaL_error(L, "%s: unknown option '%s' (known: %s)", fname, k, lua_tostring(L, -1));
+        }
+    }
+}
+
+int mlua_opt_field(lua_State *L, int t, const char *key)
+{
+    if (t == 0 || lua_type(L, t) != LUA_TTABLE) {
+        lua_pushnil(L);
+        return LUA_TNIL;
+    }
+    return lua_getfield(L, t, key);
+}
+
+double mlua_opt_number(lua_State *L, int t, const char *key, double def)
+{
+    int ty = mlua_opt_field(L, t, key);
+    double v = def;
+    if (ty == LUA_TNUMBER) v = lua_tonumber(L, -1);
+    else if (ty != LUA_TNIL) luaL_error(L, "option '%s': expected a number, got %s", key, lua_typename(L, ty));
+    lua_pop(L, 1);
+    return v;
+}
+
+lua_Integer mlua_opt_integer(lua_State *L, int t, const char *key, lua_Integer def)
+{
+    int ty = mlua_opt_field(L, t, key);
+    lua_Integer v = def;
+    if (ty == LUA_TNUMBER) {
+        int isint;
+        v = lua_tointegerx(L, -1, &isint);
+        if (!isint) luaL_error(L, "option '%s': expected an integer, got %s", key, lua_tostring(L, -1));
+    } else if (ty != LUA_TNIL) {
+        luaL_error(L, "option '%s': expected an integer, got %s", key, lua_typename(L, ty));
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+int mlua_opt_bool(lua_State *L, int t, const char *key, int def)
+{
+    int ty = mlua_opt_field(L, t, key);
+    int v = def;
+    if (ty == LUA_TBOOLEAN) v = lua_toboolean(L, -1);
+    else if (ty != LUA_TNIL) luaL_error(L, "option '%s': expected true or false, got %s", key, lua_typename(L, ty));
+    lua_pop(L, 1);
+    return v;
+}
+
+const char *mlua_opt_string(lua_State *L, int t, const char *key, const char *def)
+{
+    int ty = mlua_opt_field(L, t, key);
+    const char *v = def;
+    if (ty == LUA_TSTRING) v = lua_tostring(L, -1); /* stays alive: the table holds it */
+    else if (ty != LUA_TNIL) luaL_error(L, "option '%s': expected a string, got %s", key, lua_typename(L, ty));
+    lua_pop(L, 1);
+    return v;
+}
+
+/* ---- progress ---- */
+static const char PROGRESS_KEY[] = "mnistlab.progress";
+
+void mlua_set_progress(lua_State *L, const ml_progress *p)
+{
+    lua_pushlightuserdata(L, (void *)p);
+    lua_setfield(L, LUA_REGISTRYINDEX, PROGRESS_KEY);
+}
+
+const ml_progress *mlua_progress(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, PROGRESS_KEY);
+    const ml_progress *p = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return p;
+}
+
+/* ---- Ctrl-C ---- */
+static void on_sigint(int sig)
+{
+    (void)sig;
+    ml_interrupt_request();
+}
+
+void mlua_guard_begin(lua_State *L, mlua_guard *g)
+{
+    g->installed = 0;
+    g->old = NULL;
+    if (mlua_progress(L)) return; /* the host handles SIGINT itself */
+    struct sigaction *old = malloc(sizeof *old), sa;
+    if (!old) return;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, old) == 0) {
+        g->installed = 1;
+        g->old = old;
+    } else {
+        free(old);
+    }
+}
+
+void mlua_guard_end(mlua_guard *g)
+{
+    if (!g->installed) return;
+    sigaction(SIGINT, g->old, NULL);
+    free(g->old);
+    g->old = NULL;
+    g->installed = 0;
+}

@@ -1,0 +1,69 @@
+/* mnistlab Lua bindings: helpers shared by every binding file.
+ *
+ * One luaopen_mnistlab (lmnistlab.c) registers each area: tensors
+ * (ltensor.c), data (ldata.c), and the later model, nn and plot areas.
+ * Conventions: options come as a table read by mlua_opt_*() helpers that name
+ * the option in any error; C errors become Lua errors carrying the library's
+ * message, raised only after C temporaries are freed. */
+#ifndef ML_LUA_MLUA_H
+#define ML_LUA_MLUA_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "core/progress.h"
+#include "core/tensor.h"
+
+#define MLUA_TENSOR "mnistlab.Tensor"
+
+/* ---- tensors ---- */
+/* Push a tensor, taking ownership (freed if the push fails).  `fresh` says
+ * the storage is new, so its size is reported to the collector. */
+void mlua_push_tensor(lua_State *L, ml_tensor *t, int fresh);
+ml_tensor *mlua_check_tensor(lua_State *L, int idx);
+ml_tensor *mlua_to_tensor(lua_State *L, int idx); /* NULL if not a tensor */
+/* A tensor argument, or a (nested) Lua array of numbers, which is converted
+ * and replaced on the stack by the new tensor (so the collector owns it). */
+ml_tensor *mlua_check_tensor_like(lua_State *L, int idx);
+
+/* ---- errors ---- */
+/* Raise the library's last error as a Lua error (never returns). */
+int mlua_fail(lua_State *L);
+
+/* ---- options (t is the stack index of the option table, or 0/none) ---- */
+void mlua_check_opts(lua_State *L, int t, const char *fname, const char *const *known);
+double mlua_opt_number(lua_State *L, int t, const char *key, double def);
+lua_Integer mlua_opt_integer(lua_State *L, int t, const char *key, lua_Integer def);
+int mlua_opt_bool(lua_State *L, int t, const char *key, int def);
+const char *mlua_opt_string(lua_State *L, int t, const char *key, const char *def);
+/* Pushes the field (any type) and returns its type. */
+int mlua_opt_field(lua_State *L, int t, const char *key);
+
+/* ---- long work: progress and Ctrl-C ---- */
+/* The host (the mnistlab program) registers its progress sink; from stock
+ * lua5.4 there is none.  p must outlive the state. */
+void mlua_set_progress(lua_State *L, const ml_progress *p);
+const ml_progress *mlua_progress(lua_State *L);
+
+/* Around a long C call: from stock lua5.4, Ctrl-C is caught and reaches the C
+ * loop through the library's interrupt flag; inside the program, its own
+ * handler does the same. */
+typedef struct mlua_guard {
+    int installed;
+    void *old; /* struct sigaction */
+} mlua_guard;
+void mlua_guard_begin(lua_State *L, mlua_guard *g);
+void mlua_guard_end(mlua_guard *g);
+
+/* Area registration, called by luaopen_mnistlab with the module table on top. */
+void mlua_open_tensor(lua_State *L);
+void mlua_open_data(lua_State *L);
+/* Defined by later areas, each in its own file (lplot.c, lunsupervised.c,
+ * lsupervised.c, lnn.c); weak so that the module builds without them. */
+void mlua_open_plot(lua_State *L) __attribute__((weak));
+void mlua_open_unsupervised(lua_State *L) __attribute__((weak));
+void mlua_open_supervised(lua_State *L) __attribute__((weak));
+void mlua_open_nn(lua_State *L) __attribute__((weak));
+void mlua_open_extra(lua_State *L) __attribute__((weak));
+
+#endif

@@ -1,0 +1,23 @@
+/* mnistlab: the C library's one public header.
+ *
+ * Layers, lowest first: core (tensors, RNG, errors, matrix product, threads,
+ * progress, files), data (IDX, datasets, splits), models, nn, plot.  None of
+ * them knows anything of Lua or of terminals.  Link with
+ * `pkg-config --libs mnistlab`. */
+#ifndef MNISTLAB_H
+#define MNISTLAB_H
+
+#include "core/error.h"
+#include "core/tensor.h"
+#include "core/rng.h"
+#include "core/blas.h"
+#include "core/parallel.h"
+#include "core/progress.h"
+#include "core/fileio.h"
+#include "data/idx.h"
+#include "data/dataset.h"
+#include "data/split.h"
+
+#define MNISTLAB_VERSION "0.1.0"
+
+#endif
