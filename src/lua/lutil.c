@@ -2,10 +2,16 @@
 #include "lua/mlua.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "plot/text.h"
+
+#include <langinfo.h>
+#include <locale.h>
+#include <unistd.h>
 
 int mlua_fail(lua_State *L)
 {
@@ -141,4 +147,52 @@ void mlua_guard_end(mlua_guard *g)
     free(g->old);
     g->old = NULL;
     g->installed = 0;
+}
+
+/* ---- sink ---- */
+static const char SINK_KEY[] = "mnistlab.sink";
+
+void mlua_set_sink(lua_State *L, const mlua_sink *s)
+{
+    if (s) lua_pushlightuserdata(L, (void *)s);
+    else lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, SINK_KEY);
+}
+
+static int env_int(const char *name, int def)
+{
+    const char *v = getenv(name);
+    int n = v ? atoi(v) : 0;
+    return n > 0 ? n : def;
+}
+
+const mlua_sink *mlua_get_sink(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, SINK_KEY);
+    const mlua_sink *s = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (s) return s;
+    static mlua_sink def; /* rebuilt each call: the environment may change */
+    memset(&def, 0, sizeof def);
+    def.width = env_int("COLUMNS", 80);
+    def.height = env_int("LINES", 24);
+    const char *cs = setlocale(LC_CTYPE, NULL);
+    if (cs && strcmp(cs, "C") == 0) setlocale(LC_CTYPE, ""); /* stock lua5.4 never calls setlocale */
+    const char *codeset = nl_langinfo(CODESET);
+    def.ascii = !(codeset && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0));
+    const char *term = getenv("TERM");
+    def.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !(term && strcmp(term, "dumb") == 0);
+    return &def;
+}
+
+void mlua_show(lua_State *L, const ml_text *t)
+{
+    const mlua_sink *s = mlua_get_sink(L);
+    if (s->show) {
+        s->show(s->ud, t);
+        return;
+    }
+    fflush(stdout);
+    ml_text_write(t, stdout, s->color ? ML_COLOR_ANSI256 : ML_COLOR_NONE);
+    fflush(stdout);
 }

@@ -39,6 +39,26 @@ const char *mlua_opt_string(lua_State *L, int t, const char *key, const char *de
 /* Pushes the field (any type) and returns its type. */
 int mlua_opt_field(lua_State *L, int t, const char *key);
 
+/* ---- where pictures and output go ---- */
+/* The host (the notebook runner, the TUI) registers a sink: pictures then
+ * land in the running cell's output.  From stock lua5.4 there is none and
+ * pictures are written to stdout (ANSI colours when it is a terminal and
+ * NO_COLOR is unset). */
+struct ml_text;
+typedef struct mlua_sink {
+    void (*show)(void *ud, const struct ml_text *t); /* a picture */
+    void *ud;
+    int width;   /* cells available for a picture (0: $COLUMNS or 80) */
+    int height;  /* rows available (0: $LINES or 24) */
+    int ascii;   /* plain ASCII only: no UTF-8 glyphs */
+    int color;   /* colours allowed */
+} mlua_sink;
+void mlua_set_sink(lua_State *L, const mlua_sink *s); /* s must outlive the state; NULL removes */
+/* The sink in force, or a default built from the environment (never NULL). */
+const mlua_sink *mlua_get_sink(lua_State *L);
+/* Shows a picture through the sink, else on stdout. */
+void mlua_show(lua_State *L, const struct ml_text *t);
+
 /* ---- long work: progress and Ctrl-C ---- */
 /* The host (the mnistlab program) registers its progress sink; from stock
  * lua5.4 there is none.  p must outlive the state. */
