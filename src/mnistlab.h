@@ -14,6 +14,7 @@
 #include "core/parallel.h"
 #include "core/progress.h"
 #include "core/fileio.h"
+#include "core/modelfile.h"
 #include "data/idx.h"
 #include "data/dataset.h"
 #include "data/split.h"

@@ -175,7 +175,7 @@ static int l_arange(lua_State *L)
     luaL_argcheck(L, step != 0, 3, "step must not be 0");
     double cnt = ceil((b - a) / step);
     if (cnt < 0) cnt = 0;
-    if (cnt > 1e10) return luaL_error(L, "arange: %g elements is too many", cnt);
+    if (cnt > 1e10) return luaL_error(L, "arange: %f elements is too many", cnt);
     ml_tensor *t = ml_tensor_new1((int64_t)cnt);
     if (!t) return mlua_fail(L);
     for (int64_t i = 0; i < (int64_t)cnt; i++) t->data[i] = (float)(a + step * (double)i);

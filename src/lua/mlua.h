@@ -78,6 +78,7 @@ void mlua_guard_end(mlua_guard *g);
 /* Area registration, called by luaopen_mnistlab with the module table on top. */
 void mlua_open_tensor(lua_State *L);
 void mlua_open_data(lua_State *L);
+void mlua_open_results(lua_State *L);
 /* Defined by later areas, each in its own file (lplot.c, lunsupervised.c,
  * lsupervised.c, lnn.c); weak so that the module builds without them. */
 void mlua_open_plot(lua_State *L) __attribute__((weak));
