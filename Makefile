@@ -47,6 +47,9 @@ LUAMOD  := $(BUILD)/mnistlab.so
 PROGRAM := $(BUILD)/mnistlab
 PCFILE  := $(BUILD)/mnistlab.pc
 CONFIG  := $(BUILD)/ml_config.h
+# Model classes are found through a registry of weak references, which do not
+# pull archive members in: link the whole archive.
+WHOLE_STATIC = -Wl,--whole-archive $(STATIC) -Wl,--no-whole-archive
 
 TEST_C_SRC := $(wildcard tests/c/test_*.c)
 TEST_C_BIN := $(TEST_C_SRC:tests/c/%.c=$(BUILD)/tests/%)
@@ -82,10 +85,10 @@ $(SHARED): $(LIB_OBJ)
 # The Lua module carries the library inside it and takes Lua's symbols from
 # the interpreter that loads it.
 $(LUAMOD): $(LUA_OBJ) $(STATIC)
-	$(CC) -shared $(SAN) -o $@ $(LUA_OBJ) $(STATIC) $(LIB_LIBS)
+	$(CC) -shared $(SAN) -o $@ $(LUA_OBJ) $(WHOLE_STATIC) $(LIB_LIBS)
 
 $(PROGRAM): $(APP_OBJ) $(LUA_OBJ) $(STATIC)
-	$(CC) $(SAN) -rdynamic -o $@ $(APP_OBJ) $(LUA_OBJ) $(STATIC) $(APP_LIBS) $(LIB_LIBS)
+	$(CC) $(SAN) -rdynamic -o $@ $(APP_OBJ) $(LUA_OBJ) $(WHOLE_STATIC) $(APP_LIBS) $(LIB_LIBS)
 
 $(PCFILE): mnistlab.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
@@ -107,7 +110,7 @@ run: deps all
 # ---- tests ----
 $(BUILD)/tests/%: tests/c/%.c $(TEST_HELPERS) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(call pc_cflags,cmocka) -o $@ $< $(TEST_HELPERS) $(STATIC) \
+	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(call pc_cflags,cmocka) -o $@ $< $(TEST_HELPERS) $(WHOLE_STATIC) \
 	  $(call pc_libs,cmocka) $(LIB_LIBS)
 
 tests-build: all $(TEST_C_BIN)

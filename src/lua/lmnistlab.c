@@ -15,6 +15,7 @@ int luaopen_mnistlab(lua_State *L)
     mlua_open_tensor(L);
     mlua_open_data(L);
     mlua_open_results(L);
+    mlua_open_estimators(L);
     void (*const later[])(lua_State *) = {mlua_open_plot, mlua_open_unsupervised, mlua_open_supervised,
                                           mlua_open_nn, mlua_open_extra};
     for (size_t i = 0; i < sizeof later / sizeof *later; i++)

@@ -79,6 +79,21 @@ void mlua_guard_end(mlua_guard *g);
 void mlua_open_tensor(lua_State *L);
 void mlua_open_data(lua_State *L);
 void mlua_open_results(lua_State *L);
+void mlua_open_estimators(lua_State *L);
+
+/* ---- estimators (lestimator.c) ---- */
+struct ml_estimator;
+struct ml_value;
+#define MLUA_ESTIMATOR "mnistlab.Estimator"
+void mlua_push_estimator(lua_State *L, struct ml_estimator *e); /* takes ownership */
+struct ml_estimator *mlua_check_estimator(lua_State *L, int idx);
+struct ml_estimator *mlua_to_estimator(lua_State *L, int idx);   /* NULL if not one */
+/* Lua value <-> ml_value (numbers, strings, booleans, nil, tensors). */
+int mlua_to_value(lua_State *L, int idx, struct ml_value *v);    /* 0 if unsupported type */
+void mlua_push_value(lua_State *L, struct ml_value *v);          /* a tensor is handed to Lua */
+/* Raise for a failed status; ML_ECANCELLED becomes "interrupted: ..." and the
+ * interrupt flag is cleared. */
+int mlua_fail_status(lua_State *L, int status);
 /* Defined by later areas, each in its own file (lplot.c, lunsupervised.c,
  * lsupervised.c, lnn.c); weak so that the module builds without them. */
 void mlua_open_plot(lua_State *L) __attribute__((weak));
