@@ -184,9 +184,10 @@ static ml_status load_directory(ml_dataset *d, const char *dir, ml_subset subset
             snprintf(lab, sizeof lab, "%s", names[i]);
             char *p = strstr(lab, "images-idx3");
             memcpy(p, "labels-idx1", 11);
+            size_t ln = strlen(lab);
+            if (ln > 3 && strcmp(lab + ln - 3, ".gz") == 0) lab[ln - 3] = 0; /* either form may be gzipped */
             snprintf(ip, sizeof ip, "%s/%s", dir, names[i]);
-            snprintf(lp, sizeof lp, "%s/%s", dir, lab);
-            if (!is_file(lp)) {
+            if (!find_variant(dir, lab, lp, sizeof lp)) {
                 st = ml_fail(ML_ENOTFOUND, "%s: no labels file %s beside it", ip, lab);
                 break;
             }

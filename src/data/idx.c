@@ -221,7 +221,20 @@ ml_status ml_idx_read(const char *path, ml_idx *out)
     ml_status st = src_open(&s, path);
     if (st) return st;
     out->gzipped = s.gz;
-    if ((st = read_header(&s, out))) goto fail;
+    if ((st = read_header(&s, out))) {
+        /* In a gzip file, a bad header may be the first sign of a damaged
+         * stream: read on a little to tell which it is. */
+        if (s.gz) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", ml_last_error());
+            unsigned char *sink = malloc(1 << 16);
+            long long got = sink ? 1 : 0;
+            for (int k = 0; k < 256 && got > 0; k++) got = src_read(&s, sink, 1 << 16);
+            free(sink);
+            if (got >= 0) ml_fail(st, "%s", msg);
+        }
+        goto fail;
+    }
     size_t hlen = 4 + 4 * (size_t)out->ndim;
 
     if (!s.gz) { /* a plain file's size is known: check it before allocating */
