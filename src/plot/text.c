@@ -40,7 +40,7 @@ ml_status ml_text_add(ml_text *t, const char *text, const uint8_t *color, int nc
 }
 
 /* xterm-256 colour of each role. */
-static int ansi_of(uint8_t role)
+int ml_color_ansi256(uint8_t role)
 {
     static const int series[16] = {33, 208, 40, 160, 135, 94, 212, 244, 178, 44, 27, 202, 34, 124, 99, 130};
     if (role >= ML_COLOR_GREY && role < ML_COLOR_GREY + 24) return 232 + (role - ML_COLOR_GREY);
@@ -69,7 +69,7 @@ void ml_text_write(const ml_text *t, FILE *out, ml_color_mode mode)
         int cur = -1, cell = 0;
         for (const unsigned char *p = (const unsigned char *)l->text; *p;) {
             int len = *p < 0x80 ? 1 : *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : 4;
-            int c = cell < l->ncells ? ansi_of(l->color[cell]) : -1;
+            int c = cell < l->ncells ? ml_color_ansi256(l->color[cell]) : -1;
             if (c != cur) {
                 if (c < 0) fputs("\x1b[0m", out);
                 else fprintf(out, "\x1b[38;5;%dm", c);

@@ -49,5 +49,7 @@ ml_status ml_text_add(ml_text *t, const char *text, const uint8_t *color, int nc
 typedef enum ml_color_mode { ML_COLOR_NONE = 0, ML_COLOR_ANSI256 = 1 } ml_color_mode;
 /* Writes every line with '\n', colours as ANSI escapes when mode says so. */
 void ml_text_write(const ml_text *t, FILE *out, ml_color_mode mode);
+/* The xterm 256-colour index of a role, or -1 for the terminal's default. */
+int ml_color_ansi256(uint8_t role);
 
 #endif
