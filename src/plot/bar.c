@@ -149,7 +149,7 @@ ml_status ml_plot_bar(ml_text *out, const double *v, int n, int nseries, const c
 {
     ml_plot_opts o;
     ml_plot_opts_resolve(&o, opts);
-    double vmax;
+    double vmax = 0;
     if (check_values(v, n, nseries, labels, &vmax)) return ML_EINVAL;
     if (o.horizontal == 1) return bar_horizontal(out, v, n, nseries, labels, series, &o, vmax);
 

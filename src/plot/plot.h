@@ -64,6 +64,28 @@ ml_status ml_plot_images(ml_text *out, const float *px, int n, int rows, int col
 ml_status ml_plot_bar(ml_text *out, const double *v, int n, int nseries, const char *const *labels,
                       const char *const *series, const ml_plot_opts *o);
 
+/* ---- x-y charts ---- */
+typedef struct ml_series {
+    const char *name; /* legend entry (NULL or "": none) */
+    const double *x;  /* NULL: 1, 2, ..., n (epochs, component indices: integer ticks) */
+    const double *y;
+    int n;
+} ml_series;
+/* Lines through each series' points, one colour (and marker) per series;
+ * markers at the data points when they are sparse or when colour is off;
+ * legend when several series have names. */
+ml_status ml_plot_line(ml_text *out, const ml_series *s, int ns, const ml_plot_opts *o);
+/* n points (x[i*xstride], y[i*ystride]).  cls: the class of each point
+ * (integers 0..nclass-1, nclass <= 16; NULL: one class), shown by colour, or
+ * by the marker 0-9a-f when colour is off or in ASCII; class_names label the
+ * legend (NULL: the class numbers).  Each cell takes the class that has most
+ * points in it. */
+ml_status ml_plot_scatter(ml_text *out, const float *x, int64_t xstride, const float *y, int64_t ystride,
+                          int64_t n, const float *cls, int nclass, const char *const *class_names,
+                          const ml_plot_opts *o);
+/* Histogram of n values in `bins` equal bins (0: Sturges' rule). */
+ml_status ml_plot_hist(ml_text *out, const double *v, int64_t n, int bins, const ml_plot_opts *o);
+
 /* ---- output ---- */
 /* The chart as an SVG document (monospace cells, colours of the 256-colour
  * palette), written atomically. */
