@@ -1,0 +1,1299 @@
+/* mnistlab nn: layers, shapes, forward and backward passes, optimisers. */
+#include "nn/nn_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/blas.h"
+#include "core/parallel.h"
+
+/* ---------------------------------------------------------------- specs */
+
+void ml_nn_spec_init(ml_nn_spec *s, ml_nn_kind kind)
+{
+    memset(s, 0, sizeof *s);
+    s->kind = kind;
+    s->units = 1;
+    s->kernel[0] = s->kernel[1] = 3;
+    s->strides[0] = s->strides[1] = kind == ML_NN_MAXPOOL2D ? 0 : 1;
+    s->pool[0] = s->pool[1] = 2;
+    s->act = ML_ACT_LINEAR;
+    s->use_bias = 1;
+    s->momentum = 0.99f;
+    s->eps = 1e-3f;
+    s->ndim = 1;
+    s->shape[0] = s->shape[1] = s->shape[2] = 1;
+}
+
+static const char *const kind_names[] = {"InputLayer", "Dense",   "Conv2D",    "MaxPooling2D",
+                                         "Flatten",    "Dropout", "BatchNormalization", "Activation"};
+static const char *const kind_snake[] = {"input_layer", "dense",   "conv2d",    "max_pooling2d",
+                                         "flatten",     "dropout", "batch_normalization", "activation"};
+static const char *const act_names[] = {"linear", "relu", "sigmoid", "tanh", "softmax"};
+
+const char *ml_nn_kind_name(ml_nn_kind k) { return (unsigned)k < 8 ? kind_names[k] : "?"; }
+const char *ml_nn_act_name(ml_nn_act a) { return (unsigned)a < 5 ? act_names[a] : "?"; }
+
+ml_status ml_nn_act_parse(const char *s, ml_nn_act *a)
+{
+    if (!s || !*s || strcmp(s, "None") == 0) {
+        *a = ML_ACT_LINEAR;
+        return ML_OK;
+    }
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, act_names[i]) == 0) {
+            *a = (ml_nn_act)i;
+            return ML_OK;
+        }
+    return ml_fail(ML_EINVAL, "activation: unknown '%s' (known: linear, relu, sigmoid, tanh, softmax)", s);
+}
+
+int nn_fmt_shape(char *buf, size_t n, int nd, const int64_t *shape)
+{
+    int k = snprintf(buf, n, "(None");
+    for (int i = 0; i < nd && k < (int)n; i++) k += snprintf(buf + k, n - (size_t)k, ", %lld", (long long)shape[i]);
+    if (k < (int)n) k += snprintf(buf + k, n - (size_t)k, ")");
+    return k;
+}
+
+/* ---------------------------------------------------------------- build */
+
+static void free_buffers(ml_nn *net)
+{
+    for (int i = 0; i < net->n; i++) {
+        nn_layer *l = &net->L[i];
+        free(l->y), free(l->dx), free(l->cols), free(l->mask), free(l->arg), free(l->xhat), free(l->mean),
+            free(l->invstd);
+        l->y = l->dx = l->cols = l->mask = l->xhat = NULL;
+        l->arg = NULL;
+        l->mean = l->invstd = NULL;
+    }
+    free(net->dcols), free(net->gout);
+    net->dcols = net->gout = NULL;
+    net->cap = 0;
+}
+
+void ml_nn_free(ml_nn *net)
+{
+    if (!net) return;
+    free_buffers(net);
+    free(net->L), free(net->params), free(net->grads), free(net->state), free(net->m), free(net->v);
+    free(net);
+}
+
+static ml_status misfit(const nn_layer *l, int nd, const int64_t *shape, const char *expect)
+{
+    char got[96];
+    nn_fmt_shape(got, sizeof got, nd, shape);
+    return ml_fail(ML_EINVAL, "%s (%s): input shape %s does not fit: expected %s", l->s.name, kind_names[l->s.kind],
+                   got, expect);
+}
+
+/* Output size of a window sweep, with Keras's "same" padding. */
+static int sweep(int in, int k, int s, int same, int *pad)
+{
+    if (same) {
+        int out = (in + s - 1) / s;
+        int tot = (out - 1) * s + k - in;
+        *pad = tot > 0 ? tot / 2 : 0;
+        return out;
+    }
+    *pad = 0;
+    return in >= k ? (in - k) / s + 1 : 0;
+}
+
+static ml_status infer(ml_nn *net, nn_layer *l, int nd, const int64_t *in)
+{
+    l->in_nd = nd;
+    int64_t size = 1;
+    for (int i = 0; i < nd; i++) l->in[i] = in[i], size *= in[i];
+    l->in_size = size;
+    const ml_nn_spec *s = &l->s;
+    switch (s->kind) {
+    case ML_NN_DENSE:
+        if (s->units < 1) return ml_fail(ML_EINVAL, "%s (Dense): units must be >= 1, got %d", s->name, s->units);
+        if (nd != 1) return misfit(l, nd, in, "(None, features): add Flatten() before it");
+        l->out_nd = 1;
+        l->out[0] = s->units;
+        l->w_n = size * s->units;
+        l->b_n = s->use_bias ? s->units : 0;
+        break;
+    case ML_NN_CONV2D:
+    case ML_NN_MAXPOOL2D: {
+        int conv = s->kind == ML_NN_CONV2D;
+        if (nd != 3 && nd != 2) return misfit(l, nd, in, "(None, height, width, channels)");
+        l->H = (int)in[0], l->W = (int)in[1], l->C = nd == 3 ? (int)in[2] : 1;
+        l->kh = conv ? s->kernel[0] : s->pool[0];
+        l->kw = conv ? s->kernel[1] : s->pool[1];
+        l->sh = s->strides[0] > 0 ? s->strides[0] : l->kh;
+        l->sw = s->strides[1] > 0 ? s->strides[1] : l->kw;
+        if (l->kh < 1 || l->kw < 1 || l->sh < 1 || l->sw < 1)
+            return ml_fail(ML_EINVAL, "%s (%s): %s size and strides must be >= 1", s->name, kind_names[s->kind],
+                           conv ? "kernel" : "pool");
+        if (conv && s->units < 1)
+            return ml_fail(ML_EINVAL, "%s (Conv2D): filters must be >= 1, got %d", s->name, s->units);
+        l->Ho = sweep(l->H, l->kh, l->sh, s->same, &l->pad_t);
+        l->Wo = sweep(l->W, l->kw, l->sw, s->same, &l->pad_l);
+        if (l->Ho < 1 || l->Wo < 1) {
+            char e[96];
+            snprintf(e, sizeof e, "at least %dx%d pixels for a %dx%d %s with padding \"valid\"", l->kh, l->kw, l->kh,
+                     l->kw, conv ? "kernel" : "pool");
+            return misfit(l, nd, in, e);
+        }
+        l->K = (int64_t)l->kh * l->kw * l->C;
+        l->out_nd = 3;
+        l->out[0] = l->Ho, l->out[1] = l->Wo, l->out[2] = conv ? s->units : l->C;
+        if (conv) {
+            l->w_n = l->K * s->units;
+            l->b_n = s->use_bias ? s->units : 0;
+        }
+        break;
+    }
+    case ML_NN_FLATTEN:
+        l->out_nd = 1;
+        l->out[0] = size;
+        break;
+    case ML_NN_DROPOUT:
+        if (!(s->rate >= 0 && s->rate < 1))
+            return ml_fail(ML_EINVAL, "%s (Dropout): rate must be in [0, 1), got %g", s->name, s->rate);
+        /* fall through */
+    case ML_NN_ACTIVATION:
+        l->out_nd = nd;
+        memcpy(l->out, in, sizeof l->out);
+        break;
+    case ML_NN_BATCHNORM:
+        if (!(s->eps > 0)) return ml_fail(ML_EINVAL, "%s (BatchNormalization): epsilon must be > 0", s->name);
+        l->out_nd = nd;
+        memcpy(l->out, in, sizeof l->out);
+        l->C = (int)in[nd - 1];
+        l->w_n = l->b_n = l->C;
+        l->st_n = 2 * (int64_t)l->C;
+        break;
+    default:
+        return ml_fail(ML_EINVAL, "%s: an Input may only come first", s->name);
+    }
+    if (s->l2 < 0) return ml_fail(ML_EINVAL, "%s: the L2 penalty must be >= 0, got %g", s->name, s->l2);
+    l->out_size = 1;
+    for (int i = 0; i < l->out_nd; i++) l->out_size *= l->out[i];
+    l->w_off = net->np;
+    l->b_off = net->np + l->w_n;
+    net->np += l->w_n + l->b_n;
+    l->st_off = net->ns;
+    net->ns += l->st_n;
+    return ML_OK;
+}
+
+static void init_weights(ml_nn *net, uint64_t seed)
+{
+    for (int i = 0; i < net->n; i++) {
+        nn_layer *l = &net->L[i];
+        float *w = net->params + l->w_off, *b = net->params + l->b_off;
+        if (l->s.kind == ML_NN_BATCHNORM) {
+            for (int c = 0; c < l->C; c++) w[c] = 1, b[c] = 0;
+            float *st = net->state + l->st_off;
+            for (int c = 0; c < l->C; c++) st[c] = 0, st[l->C + c] = 1;
+            continue;
+        }
+        if (l->w_n == 0) continue;
+        double fan_in, fan_out;
+        if (l->s.kind == ML_NN_DENSE) {
+            fan_in = (double)l->in_size;
+            fan_out = l->s.units;
+        } else {
+            fan_in = (double)l->K;
+            fan_out = (double)l->kh * l->kw * l->s.units;
+        }
+        double lim = sqrt(6.0 / (fan_in + fan_out));
+        ml_rng r;
+        ml_rng_seed_stream(&r, seed, (uint64_t)i + 1);
+        for (int64_t j = 0; j < l->w_n; j++) w[j] = (float)((2 * ml_rng_uniform(&r) - 1) * lim);
+        memset(b, 0, sizeof(float) * (size_t)l->b_n);
+    }
+}
+
+ml_status ml_nn_create(ml_nn **out, const ml_nn_spec *specs, int n, uint64_t seed)
+{
+    *out = NULL;
+    if (n < 1 || specs[0].kind != ML_NN_INPUT)
+        return ml_fail(ML_EINVAL, "model: the first layer must be an Input (e.g. Input{28, 28, 1})");
+    if (n < 2) return ml_fail(ML_EINVAL, "model: needs at least one layer after the Input");
+    const ml_nn_spec *in = &specs[0];
+    if (in->ndim < 1 || in->ndim > 3) return ml_fail(ML_EINVAL, "Input: shape must have 1 to 3 dimensions, got %d", in->ndim);
+    for (int i = 0; i < in->ndim; i++)
+        if (in->shape[i] < 1)
+            return ml_fail(ML_EINVAL, "Input: dimension %d must be >= 1, got %lld", i + 1, (long long)in->shape[i]);
+    ml_nn *net = calloc(1, sizeof *net);
+    if (!net) return ml_fail(ML_ENOMEM, "model: out of memory");
+    net->input = *in;
+    if (!net->input.name[0]) snprintf(net->input.name, sizeof net->input.name, "input_layer");
+    net->in_nd = in->ndim;
+    net->in_size = 1;
+    for (int i = 0; i < 3; i++) net->in_shape[i] = i < in->ndim ? in->shape[i] : 1;
+    for (int i = 0; i < in->ndim; i++) net->in_size *= in->shape[i];
+    net->n = n - 1;
+    net->L = calloc((size_t)net->n, sizeof *net->L);
+    if (!net->L) {
+        ml_nn_free(net);
+        return ml_fail(ML_ENOMEM, "model: out of memory");
+    }
+    int counters[8] = {0};
+    int nd = net->in_nd;
+    int64_t shape[3];
+    memcpy(shape, net->in_shape, sizeof shape);
+    for (int i = 0; i < net->n; i++) {
+        nn_layer *l = &net->L[i];
+        l->s = specs[i + 1];
+        if ((unsigned)l->s.kind >= 8) {
+            ml_nn_free(net);
+            return ml_fail(ML_EINVAL, "layer %d: unknown kind", i + 1);
+        }
+        int c = counters[l->s.kind]++;
+        if (!l->s.name[0]) {
+            if (c == 0) snprintf(l->s.name, sizeof l->s.name, "%s", kind_snake[l->s.kind]);
+            else snprintf(l->s.name, sizeof l->s.name, "%s_%d", kind_snake[l->s.kind], c);
+        }
+        for (char *p = l->s.name; *p; p++)
+            if (*p == ' ' || *p == '\t' || *p == '\n') *p = '_';
+        ml_status st = infer(net, l, nd, shape);
+        if (st) {
+            ml_nn_free(net);
+            return st;
+        }
+        nd = l->out_nd;
+        memcpy(shape, l->out, sizeof shape);
+    }
+    if (nd != 1) {
+        char got[96];
+        nn_fmt_shape(got, sizeof got, nd, shape);
+        ml_nn_free(net);
+        return ml_fail(ML_EINVAL, "model: the output %s must be flat (None, classes): add Flatten() and Dense", got);
+    }
+    net->params = calloc((size_t)net->np + 1, sizeof(float));
+    net->grads = calloc((size_t)net->np + 1, sizeof(float));
+    net->state = calloc((size_t)net->ns + 1, sizeof(float));
+    if (!net->params || !net->grads || !net->state) {
+        ml_nn_free(net);
+        return ml_fail(ML_ENOMEM, "model: out of memory for %lld parameters", (long long)net->np);
+    }
+    init_weights(net, seed);
+    *out = net;
+    return ML_OK;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+int ml_nn_n_layers(const ml_nn *net) { return net->n; }
+const ml_nn_spec *ml_nn_layer_spec(const ml_nn *net, int i)
+{
+    return i < 0 ? &net->input : i < net->n ? &net->L[i].s : NULL;
+}
+int ml_nn_layer_shape(const ml_nn *net, int i, int64_t *shape)
+{
+    if (i < 0) {
+        memcpy(shape, net->in_shape, sizeof(int64_t) * 3);
+        return net->in_nd;
+    }
+    memcpy(shape, net->L[i].out, sizeof(int64_t) * 3);
+    return net->L[i].out_nd;
+}
+int64_t ml_nn_layer_params(const ml_nn *net, int i) { return net->L[i].w_n + net->L[i].b_n + net->L[i].st_n; }
+int64_t ml_nn_count_params(const ml_nn *net) { return net->np + net->ns; }
+int64_t ml_nn_trainable_params(const ml_nn *net) { return net->np; }
+int64_t ml_nn_input_size(const ml_nn *net) { return net->in_size; }
+int64_t ml_nn_output_size(const ml_nn *net) { return net->L[net->n - 1].out_size; }
+float *ml_nn_params(ml_nn *net, int64_t *n)
+{
+    if (n) *n = net->np;
+    return net->params;
+}
+float *ml_nn_state(ml_nn *net, int64_t *n)
+{
+    if (n) *n = net->ns;
+    return net->state;
+}
+float *ml_nn_layer_array(ml_nn *net, int i, const char *which, int64_t *n)
+{
+    if (i < 0 || i >= net->n) return NULL;
+    nn_layer *l = &net->L[i];
+    int bn = l->s.kind == ML_NN_BATCHNORM;
+    if (strcmp(which, bn ? "gamma" : "kernel") == 0 && l->w_n) return *n = l->w_n, net->params + l->w_off;
+    if (strcmp(which, bn ? "beta" : "bias") == 0 && l->b_n) return *n = l->b_n, net->params + l->b_off;
+    if (bn && strcmp(which, "moving_mean") == 0) return *n = l->C, net->state + l->st_off;
+    if (bn && strcmp(which, "moving_variance") == 0) return *n = l->C, net->state + l->st_off + l->C;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- buffers */
+
+static ml_status ensure_cap(ml_nn *net, int64_t b)
+{
+    if (b <= net->cap) return ML_OK;
+    free_buffers(net);
+    int64_t dc = 0;
+    int ok = 1;
+    for (int i = 0; i < net->n && ok; i++) {
+        nn_layer *l = &net->L[i];
+        size_t in = (size_t)(b * l->in_size), out = (size_t)(b * l->out_size);
+        switch (l->s.kind) {
+        case ML_NN_DENSE:
+        case ML_NN_ACTIVATION:
+            ok = (l->y = malloc(out * sizeof(float))) && (l->dx = malloc(in * sizeof(float)));
+            break;
+        case ML_NN_CONV2D: {
+            size_t nc = (size_t)b * l->Ho * l->Wo * (size_t)l->K;
+            if ((int64_t)nc > dc) dc = (int64_t)nc;
+            ok = (l->y = malloc(out * sizeof(float))) && (l->dx = malloc(in * sizeof(float))) &&
+                 (l->cols = malloc(nc * sizeof(float)));
+            break;
+        }
+        case ML_NN_MAXPOOL2D:
+            ok = (l->y = malloc(out * sizeof(float))) && (l->dx = malloc(in * sizeof(float))) &&
+                 (l->arg = malloc(out * sizeof(int32_t)));
+            break;
+        case ML_NN_DROPOUT:
+            ok = (l->y = malloc(out * sizeof(float))) && (l->mask = malloc(out * sizeof(float)));
+            break;
+        case ML_NN_BATCHNORM:
+            ok = (l->y = malloc(out * sizeof(float))) && (l->dx = malloc(in * sizeof(float))) &&
+                 (l->xhat = malloc(out * sizeof(float))) && (l->mean = malloc(sizeof(double) * (size_t)l->C)) &&
+                 (l->invstd = malloc(sizeof(double) * (size_t)l->C));
+            break;
+        default:
+            break;
+        }
+    }
+    if (ok && dc) ok = (net->dcols = malloc((size_t)dc * sizeof(float))) != NULL;
+    net->dcols_n = dc;
+    if (ok) ok = (net->gout = malloc((size_t)(b * ml_nn_output_size(net)) * sizeof(float))) != NULL;
+    if (!ok) {
+        free_buffers(net);
+        return ml_fail(ML_ENOMEM, "model: out of memory for a batch of %lld", (long long)b);
+    }
+    net->cap = b;
+    return ML_OK;
+}
+
+/* ---------------------------------------------------------------- activations */
+
+static void act_forward(ml_nn_act a, float *y, int64_t n, int64_t group)
+{
+    switch (a) {
+    case ML_ACT_RELU:
+        for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0;
+        break;
+    case ML_ACT_SIGMOID:
+        for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-y[i]));
+        break;
+    case ML_ACT_TANH:
+        for (int64_t i = 0; i < n; i++) y[i] = tanhf(y[i]);
+        break;
+    case ML_ACT_SOFTMAX:
+        for (int64_t r = 0; r < n; r += group) {
+            float *p = y + r, mx = p[0];
+            for (int64_t j = 1; j < group; j++) mx = p[j] > mx ? p[j] : mx;
+            float s = 0;
+            for (int64_t j = 0; j < group; j++) s += (p[j] = expf(p[j] - mx));
+            float inv = 1.0f / s;
+            for (int64_t j = 0; j < group; j++) p[j] *= inv;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* g <- g * act'(.) given the activation's output y. */
+static void act_backward(ml_nn_act a, const float *y, float *g, int64_t n, int64_t group)
+{
+    switch (a) {
+    case ML_ACT_RELU:
+        for (int64_t i = 0; i < n; i++) g[i] = y[i] > 0 ? g[i] : 0;
+        break;
+    case ML_ACT_SIGMOID:
+        for (int64_t i = 0; i < n; i++) g[i] *= y[i] * (1 - y[i]);
+        break;
+    case ML_ACT_TANH:
+        for (int64_t i = 0; i < n; i++) g[i] *= 1 - y[i] * y[i];
+        break;
+    case ML_ACT_SOFTMAX:
+        for (int64_t r = 0; r < n; r += group) {
+            const float *p = y + r;
+            float *q = g + r;
+            double d = 0;
+            for (int64_t j = 0; j < group; j++) d += (double)p[j] * q[j];
+            for (int64_t j = 0; j < group; j++) q[j] = p[j] * (q[j] - (float)d);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---------------------------------------------------------------- convolution */
+
+typedef struct conv_ctx {
+    const nn_layer *l;
+    const float *x;
+    float *cols;
+    float *dx;
+} conv_ctx;
+
+static void im2col_task(void *vctx, int64_t b, int64_t e, int worker)
+{
+    (void)worker;
+    const conv_ctx *c = vctx;
+    const nn_layer *l = c->l;
+    const int C = l->C, kw = l->kw;
+    for (int64_t n = b; n < e; n++) {
+        const float *xs = c->x + n * l->in_size;
+        float *row = c->cols + n * (int64_t)l->Ho * l->Wo * l->K;
+        for (int oh = 0; oh < l->Ho; oh++)
+            for (int ow = 0; ow < l->Wo; ow++, row += l->K) {
+                int iw0 = ow * l->sw - l->pad_l;
+                for (int ki = 0; ki < l->kh; ki++) {
+                    int ih = oh * l->sh + ki - l->pad_t;
+                    float *dst = row + (int64_t)ki * kw * C;
+                    if (ih < 0 || ih >= l->H) {
+                        memset(dst, 0, sizeof(float) * (size_t)(kw * C));
+                        continue;
+                    }
+                    const float *src = xs + ((int64_t)ih * l->W) * C;
+                    if (iw0 >= 0 && iw0 + kw <= l->W) {
+                        memcpy(dst, src + (int64_t)iw0 * C, sizeof(float) * (size_t)(kw * C));
+                    } else {
+                        for (int kj = 0; kj < kw; kj++) {
+                            int iw = iw0 + kj;
+                            if (iw < 0 || iw >= l->W) memset(dst + kj * C, 0, sizeof(float) * (size_t)C);
+                            else memcpy(dst + kj * C, src + (int64_t)iw * C, sizeof(float) * (size_t)C);
+                        }
+                    }
+                }
+            }
+    }
+}
+
+static void col2im_task(void *vctx, int64_t b, int64_t e, int worker)
+{
+    (void)worker;
+    const conv_ctx *c = vctx;
+    const nn_layer *l = c->l;
+    const int C = l->C, kw = l->kw;
+    for (int64_t n = b; n < e; n++) {
+        float *xs = c->dx + n * l->in_size;
+        memset(xs, 0, sizeof(float) * (size_t)l->in_size);
+        const float *row = c->cols + n * (int64_t)l->Ho * l->Wo * l->K;
+        for (int oh = 0; oh < l->Ho; oh++)
+            for (int ow = 0; ow < l->Wo; ow++, row += l->K) {
+                int iw0 = ow * l->sw - l->pad_l;
+                for (int ki = 0; ki < l->kh; ki++) {
+                    int ih = oh * l->sh + ki - l->pad_t;
+                    if (ih < 0 || ih >= l->H) continue;
+                    const float *src = row + (int64_t)ki * kw * C;
+                    float *dst = xs + ((int64_t)ih * l->W) * C;
+                    for (int kj = 0; kj < kw; kj++) {
+                        int iw = iw0 + kj;
+                        if (iw < 0 || iw >= l->W) continue;
+                        float *d = dst + (int64_t)iw * C;
+                        const float *s = src + kj * C;
+                        for (int ch = 0; ch < C; ch++) d[ch] += s[ch];
+                    }
+                }
+            }
+    }
+}
+
+/* ---------------------------------------------------------------- pooling */
+
+typedef struct pool_ctx {
+    nn_layer *l;
+    const float *x;
+    const float *g;
+} pool_ctx;
+
+static void pool_fwd_task(void *vctx, int64_t b, int64_t e, int worker)
+{
+    (void)worker;
+    pool_ctx *c = vctx;
+    nn_layer *l = c->l;
+    const int C = l->C;
+    for (int64_t n = b; n < e; n++) {
+        const float *xs = c->x + n * l->in_size;
+        float *ys = l->y + n * l->out_size;
+        int32_t *as = l->arg + n * l->out_size;
+        for (int oh = 0; oh < l->Ho; oh++)
+            for (int ow = 0; ow < l->Wo; ow++) {
+                float *yo = ys + ((int64_t)oh * l->Wo + ow) * C;
+                int32_t *ao = as + ((int64_t)oh * l->Wo + ow) * C;
+                int first = 1;
+                for (int ki = 0; ki < l->kh; ki++) {
+                    int ih = oh * l->sh + ki - l->pad_t;
+                    if (ih < 0 || ih >= l->H) continue;
+                    for (int kj = 0; kj < l->kw; kj++) {
+                        int iw = ow * l->sw + kj - l->pad_l;
+                        if (iw < 0 || iw >= l->W) continue;
+                        int32_t base = (int32_t)(((int64_t)ih * l->W + iw) * C);
+                        const float *xi = xs + base;
+                        if (first) {
+                            for (int ch = 0; ch < C; ch++) yo[ch] = xi[ch], ao[ch] = base + ch;
+                            first = 0;
+                        } else {
+                            for (int ch = 0; ch < C; ch++)
+                                if (xi[ch] > yo[ch]) yo[ch] = xi[ch], ao[ch] = base + ch;
+                        }
+                    }
+                }
+            }
+    }
+}
+
+static void pool_bwd_task(void *vctx, int64_t b, int64_t e, int worker)
+{
+    (void)worker;
+    pool_ctx *c = vctx;
+    nn_layer *l = c->l;
+    for (int64_t n = b; n < e; n++) {
+        float *dx = l->dx + n * l->in_size;
+        const float *g = c->g + n * l->out_size;
+        const int32_t *a = l->arg + n * l->out_size;
+        memset(dx, 0, sizeof(float) * (size_t)l->in_size);
+        for (int64_t j = 0; j < l->out_size; j++) dx[a[j]] += g[j];
+    }
+}
+
+/* ---------------------------------------------------------------- forward */
+
+static void bias_rows(float *y, const float *bias, int64_t rows, int64_t cols)
+{
+    for (int64_t r = 0; r < rows; r++) memcpy(y + r * cols, bias, sizeof(float) * (size_t)cols);
+}
+
+static void layer_forward(ml_nn *net, nn_layer *l, const float *x, int64_t B, int training)
+{
+    const float *W = net->params + l->w_off, *bias = net->params + l->b_off;
+    l->x = x;
+    l->outp = l->y;
+    switch (l->s.kind) {
+    case ML_NN_DENSE: {
+        int64_t o = l->s.units;
+        if (l->b_n) bias_rows(l->y, bias, B, o);
+        ml_gemm(0, 0, B, o, l->in_size, 1, x, l->in_size, W, o, l->b_n ? 1 : 0, l->y, o);
+        act_forward(l->s.act, l->y, B * o, o);
+        break;
+    }
+    case ML_NN_CONV2D: {
+        conv_ctx c = {l, x, l->cols, NULL};
+        int64_t rows = B * l->Ho * l->Wo, o = l->s.units;
+        if (l->K == l->C && l->sh == 1 && l->sw == 1 && l->kh == 1 && l->kw == 1) {
+            c.cols = (float *)x; /* 1x1: the input is its own im2col */
+        } else {
+            ml_parallel_for(B, 2, im2col_task, &c);
+        }
+        if (l->b_n) bias_rows(l->y, bias, rows, o);
+        ml_gemm(0, 0, rows, o, l->K, 1, c.cols, l->K, W, o, l->b_n ? 1 : 0, l->y, o);
+        act_forward(l->s.act, l->y, rows * o, o);
+        break;
+    }
+    case ML_NN_MAXPOOL2D: {
+        pool_ctx c = {l, x, NULL};
+        ml_parallel_for(B, 4, pool_fwd_task, &c);
+        break;
+    }
+    case ML_NN_FLATTEN:
+        l->outp = (float *)x;
+        break;
+    case ML_NN_DROPOUT: {
+        l->dropped = training && l->s.rate > 0;
+        if (!l->dropped) {
+            l->outp = (float *)x;
+            break;
+        }
+        int64_t n = B * l->out_size;
+        float keep = 1.0f - l->s.rate, scale = 1.0f / keep;
+        for (int64_t i = 0; i < n; i++) l->mask[i] = ml_rng_uniformf(&net->drop_rng) < keep ? scale : 0.0f;
+        for (int64_t i = 0; i < n; i++) l->y[i] = x[i] * l->mask[i];
+        break;
+    }
+    case ML_NN_ACTIVATION:
+        memcpy(l->y, x, sizeof(float) * (size_t)(B * l->out_size));
+        act_forward(l->s.act, l->y, B * l->out_size, l->out[l->out_nd - 1]);
+        break;
+    case ML_NN_BATCHNORM: {
+        const int C = l->C;
+        int64_t rows = B * l->in_size / C;
+        float *st = net->state + l->st_off;
+        l->training = training;
+        if (training) {
+            for (int c = 0; c < C; c++) l->mean[c] = 0, l->invstd[c] = 0;
+            for (int64_t r = 0; r < rows; r++)
+                for (int c = 0; c < C; c++) l->mean[c] += x[r * C + c];
+            for (int c = 0; c < C; c++) l->mean[c] /= (double)rows;
+            for (int64_t r = 0; r < rows; r++)
+                for (int c = 0; c < C; c++) {
+                    double d = x[r * C + c] - l->mean[c];
+                    l->invstd[c] += d * d;
+                }
+            float mom = l->s.momentum;
+            for (int c = 0; c < C; c++) {
+                double var = l->invstd[c] / (double)rows;
+                st[c] = st[c] * mom + (float)l->mean[c] * (1 - mom);
+                st[C + c] = st[C + c] * mom + (float)var * (1 - mom);
+                l->invstd[c] = 1.0 / sqrt(var + l->s.eps);
+            }
+        } else {
+            for (int c = 0; c < C; c++) l->mean[c] = st[c], l->invstd[c] = 1.0 / sqrt((double)st[C + c] + l->s.eps);
+        }
+        for (int64_t r = 0; r < rows; r++)
+            for (int c = 0; c < C; c++) {
+                float h = (float)((x[r * C + c] - l->mean[c]) * l->invstd[c]);
+                l->xhat[r * C + c] = h;
+                l->y[r * C + c] = W[c] * h + bias[c];
+            }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static const float *forward(ml_nn *net, const float *x, int64_t B, int training)
+{
+    for (int i = 0; i < net->n; i++) {
+        layer_forward(net, &net->L[i], x, B, training);
+        x = net->L[i].outp;
+    }
+    return x;
+}
+
+/* ---------------------------------------------------------------- backward */
+
+static void col_sums(const float *g, int64_t rows, int64_t cols, float *out)
+{
+    memset(out, 0, sizeof(float) * (size_t)cols);
+    for (int64_t r = 0; r < rows; r++) {
+        const float *gr = g + r * cols;
+        for (int64_t j = 0; j < cols; j++) out[j] += gr[j];
+    }
+}
+
+static void add_l2(float *gw, const float *w, int64_t n, float l2)
+{
+    if (l2 <= 0) return;
+    float k = 2 * l2;
+    for (int64_t i = 0; i < n; i++) gw[i] += k * w[i];
+}
+
+/* g: gradient wrt this layer's output (may be modified in place).  Returns
+ * the gradient wrt the input, or NULL when need_dx is 0. */
+static float *layer_backward(ml_nn *net, nn_layer *l, float *g, int64_t B, int need_dx, int skip_act)
+{
+    const float *W = net->params + l->w_off;
+    float *gW = net->grads + l->w_off, *gb = net->grads + l->b_off;
+    switch (l->s.kind) {
+    case ML_NN_DENSE: {
+        int64_t o = l->s.units, in = l->in_size;
+        if (!skip_act) act_backward(l->s.act, l->y, g, B * o, o);
+        ml_gemm(1, 0, in, o, B, 1, l->x, in, g, o, 0, gW, o);
+        add_l2(gW, W, l->w_n, l->s.l2);
+        if (l->b_n) col_sums(g, B, o, gb);
+        if (!need_dx) return NULL;
+        ml_gemm(0, 1, B, in, o, 1, g, o, W, o, 0, l->dx, in);
+        return l->dx;
+    }
+    case ML_NN_CONV2D: {
+        int64_t rows = B * l->Ho * l->Wo, o = l->s.units;
+        int one = l->K == l->C && l->kh == 1 && l->kw == 1 && l->sh == 1 && l->sw == 1;
+        const float *cols = one ? l->x : l->cols;
+        if (!skip_act) act_backward(l->s.act, l->y, g, rows * o, o);
+        ml_gemm(1, 0, l->K, o, rows, 1, cols, l->K, g, o, 0, gW, o);
+        add_l2(gW, W, l->w_n, l->s.l2);
+        if (l->b_n) col_sums(g, rows, o, gb);
+        if (!need_dx) return NULL;
+        if (one) {
+            ml_gemm(0, 1, rows, l->K, o, 1, g, o, W, o, 0, l->dx, l->K);
+            return l->dx;
+        }
+        ml_gemm(0, 1, rows, l->K, o, 1, g, o, W, o, 0, net->dcols, l->K);
+        conv_ctx c = {l, NULL, net->dcols, l->dx};
+        ml_parallel_for(B, 2, col2im_task, &c);
+        return l->dx;
+    }
+    case ML_NN_MAXPOOL2D: {
+        if (!need_dx) return NULL;
+        pool_ctx c = {l, NULL, g};
+        ml_parallel_for(B, 4, pool_bwd_task, &c);
+        return l->dx;
+    }
+    case ML_NN_FLATTEN:
+        return g;
+    case ML_NN_DROPOUT:
+        if (l->dropped) {
+            int64_t n = B * l->out_size;
+            for (int64_t i = 0; i < n; i++) g[i] *= l->mask[i];
+        }
+        return g;
+    case ML_NN_ACTIVATION:
+        if (!skip_act) act_backward(l->s.act, l->y, g, B * l->out_size, l->out[l->out_nd - 1]);
+        return g;
+    case ML_NN_BATCHNORM: {
+        const int C = l->C;
+        int64_t rows = B * l->in_size / C;
+        double *sg = calloc((size_t)C * 2, sizeof(double)); /* sum g, sum g*xhat */
+        if (!sg) return NULL;
+        for (int64_t r = 0; r < rows; r++)
+            for (int c = 0; c < C; c++) {
+                sg[c] += g[r * C + c];
+                sg[C + c] += (double)g[r * C + c] * l->xhat[r * C + c];
+            }
+        for (int c = 0; c < C; c++) gW[c] = (float)sg[C + c], gb[c] = (float)sg[c];
+        if (need_dx && !l->training) {
+            for (int64_t r = 0; r < rows; r++)
+                for (int c = 0; c < C; c++) l->dx[r * C + c] = (float)(W[c] * l->invstd[c] * g[r * C + c]);
+        } else if (need_dx) {
+            double inv_n = 1.0 / (double)rows;
+            for (int64_t r = 0; r < rows; r++)
+                for (int c = 0; c < C; c++) {
+                    double dxh = (double)g[r * C + c] - sg[c] * inv_n - l->xhat[r * C + c] * sg[C + c] * inv_n;
+                    l->dx[r * C + c] = (float)(W[c] * l->invstd[c] * dxh);
+                }
+        }
+        free(sg);
+        return need_dx ? l->dx : NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* ---------------------------------------------------------------- loss */
+
+static double reg_loss(const ml_nn *net)
+{
+    double s = 0;
+    for (int i = 0; i < net->n; i++) {
+        const nn_layer *l = &net->L[i];
+        if (l->s.l2 <= 0 || l->s.kind == ML_NN_BATCHNORM) continue;
+        const float *w = net->params + l->w_off;
+        double q = 0;
+        for (int64_t j = 0; j < l->w_n; j++) q += (double)w[j] * w[j];
+        s += l->s.l2 * q;
+    }
+    return s;
+}
+
+static ml_nn_act output_act(const ml_nn *net)
+{
+    for (int i = net->n - 1; i >= 0; i--) {
+        const nn_layer *l = &net->L[i];
+        if (l->s.kind == ML_NN_DENSE || l->s.kind == ML_NN_CONV2D || l->s.kind == ML_NN_ACTIVATION) return l->s.act;
+        if (l->s.kind != ML_NN_DROPOUT && l->s.kind != ML_NN_FLATTEN) return ML_ACT_LINEAR;
+    }
+    return ML_ACT_LINEAR;
+}
+
+/* Sum over the batch of the cross-entropy (not divided by B), the number
+ * right, and when g != NULL the gradient of the MEAN loss wrt the output (or
+ * wrt the softmax's input when *fused is set). */
+static double xent(const ml_nn *net, const float *out, const float *y, int64_t B, float *g, int *fused,
+                   int64_t *correct)
+{
+    const int64_t K = ml_nn_output_size(net);
+    const float eps = 1e-7f;
+    int fuse = !net->from_logits && output_act(net) == ML_ACT_SOFTMAX && net->L[net->n - 1].s.kind != ML_NN_DROPOUT;
+    if (fused) *fused = fuse;
+    double loss = 0;
+    int64_t right = 0;
+    float invB = 1.0f / (float)B;
+    for (int64_t r = 0; r < B; r++) {
+        const float *o = out + r * K;
+        int t = (int)y[r];
+        int64_t am = 0;
+        for (int64_t j = 1; j < K; j++)
+            if (o[j] > o[am]) am = j;
+        right += am == t;
+        float *gr = g ? g + r * K : NULL;
+        if (net->from_logits) {
+            float mx = o[0];
+            for (int64_t j = 1; j < K; j++) mx = o[j] > mx ? o[j] : mx;
+            double s = 0;
+            for (int64_t j = 0; j < K; j++) s += exp((double)o[j] - mx);
+            loss += log(s) + mx - o[t];
+            if (gr)
+                for (int64_t j = 0; j < K; j++) gr[j] = ((float)(exp((double)o[j] - mx) / s) - (j == t)) * invB;
+        } else if (fuse) {
+            float p = o[t] < eps ? eps : o[t] > 1 - eps ? 1 - eps : o[t];
+            loss -= log(p);
+            if (gr)
+                for (int64_t j = 0; j < K; j++) gr[j] = (o[j] - (j == t)) * invB;
+        } else {
+            double S = 0;
+            for (int64_t j = 0; j < K; j++) S += o[j];
+            if (S < eps) S = eps;
+            double q = o[t] / S;
+            q = q < eps ? eps : q > 1 - eps ? 1 - eps : q;
+            loss -= log(q);
+            if (gr) {
+                double ot = o[t] > eps ? o[t] : eps;
+                for (int64_t j = 0; j < K; j++) gr[j] = (float)((1.0 / S - (j == t ? 1.0 / ot : 0.0)) * invB);
+            }
+        }
+    }
+    if (correct) *correct = right;
+    return loss;
+}
+
+/* Forward, loss, backward: gradients into net->grads. */
+static double loss_grad(ml_nn *net, const float *x, const float *y, int64_t B, int training, int need_gx, float **gx,
+                        int64_t *correct)
+{
+    const float *out = forward(net, x, B, training);
+    int fused = 0;
+    double loss = xent(net, out, y, B, net->gout, &fused, correct);
+    float *g = net->gout;
+    for (int i = net->n - 1; i >= 0 && g; i--) {
+        nn_layer *l = &net->L[i];
+        int skip = fused && i == net->n - 1;
+        g = layer_backward(net, l, g, B, i > 0 || need_gx, skip);
+    }
+    if (gx) *gx = g;
+    return loss;
+}
+
+ml_status ml_nn_loss_grad(ml_nn *net, const float *x, const float *y, int64_t b, int training, uint64_t dropout_seed,
+                          double *loss, float *grad, float *gx)
+{
+    ml_status st = ensure_cap(net, b);
+    if (st) return st;
+    ml_rng_seed_stream(&net->drop_rng, dropout_seed, 2);
+    /* dropout only when asked */
+    float saved[64];
+    int ns = 0;
+    for (int i = 0; i < net->n && ns < 64; i++)
+        if (net->L[i].s.kind == ML_NN_DROPOUT) {
+            saved[ns++] = net->L[i].s.rate;
+            if (!dropout_seed) net->L[i].s.rate = 0;
+        }
+    float *g = NULL;
+    double l = loss_grad(net, x, y, b, training, gx != NULL, &g, NULL);
+    ns = 0;
+    for (int i = 0; i < net->n && ns < 64; i++)
+        if (net->L[i].s.kind == ML_NN_DROPOUT) net->L[i].s.rate = saved[ns++];
+    *loss = l / (double)b + reg_loss(net);
+    if (grad) memcpy(grad, net->grads, sizeof(float) * (size_t)net->np);
+    if (gx && g) memcpy(gx, g, sizeof(float) * (size_t)(b * net->in_size));
+    return ML_OK;
+}
+
+/* ---------------------------------------------------------------- optimisers */
+
+void ml_nn_optimizer_init(ml_nn_optimizer *o, ml_nn_opt_kind kind)
+{
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    o->learning_rate = kind == ML_OPT_SGD ? 0.01 : 1e-3;
+    o->beta_1 = 0.9;
+    o->beta_2 = 0.999;
+    o->rho = 0.9;
+    o->epsilon = 1e-7;
+}
+
+ml_status ml_nn_compile(ml_nn *net, int from_logits, const ml_nn_optimizer *opt)
+{
+    if (!(opt->learning_rate > 0))
+        return ml_fail(ML_EINVAL, "optimizer: learning_rate must be > 0, got %g", opt->learning_rate);
+    if (opt->momentum < 0 || opt->momentum >= 1)
+        return ml_fail(ML_EINVAL, "optimizer: momentum must be in [0, 1), got %g", opt->momentum);
+    if (opt->kind == ML_OPT_ADAM && (!(opt->beta_1 >= 0 && opt->beta_1 < 1) || !(opt->beta_2 >= 0 && opt->beta_2 < 1)))
+        return ml_fail(ML_EINVAL, "Adam: beta_1 and beta_2 must be in [0, 1)");
+    if (opt->kind == ML_OPT_RMSPROP && !(opt->rho >= 0 && opt->rho < 1))
+        return ml_fail(ML_EINVAL, "RMSprop: rho must be in [0, 1), got %g", opt->rho);
+    if (!(opt->epsilon > 0)) return ml_fail(ML_EINVAL, "optimizer: epsilon must be > 0, got %g", opt->epsilon);
+    float *m = calloc((size_t)net->np + 1, sizeof(float)), *v = calloc((size_t)net->np + 1, sizeof(float));
+    if (!m || !v) {
+        free(m), free(v);
+        return ml_fail(ML_ENOMEM, "compile: out of memory");
+    }
+    free(net->m), free(net->v);
+    net->m = m, net->v = v;
+    net->t = 0;
+    net->opt = *opt;
+    net->from_logits = from_logits != 0;
+    net->compiled = 1;
+    net->warning[0] = 0;
+    if (from_logits && output_act(net) == ML_ACT_SOFTMAX)
+        snprintf(net->warning, sizeof net->warning,
+                 "compile: from_logits = true, but the output layer %s already applies a softmax: the loss "
+                 "will apply a second one (use activation = \"linear\" or from_logits = false)",
+                 net->L[net->n - 1].s.name);
+    return ML_OK;
+}
+
+int ml_nn_compiled(const ml_nn *net) { return net->compiled; }
+const char *ml_nn_warning(const ml_nn *net) { return net->warning; }
+void ml_nn_get_compile(const ml_nn *net, int *from_logits, ml_nn_optimizer *opt)
+{
+    if (from_logits) *from_logits = net->from_logits;
+    if (opt) *opt = net->opt;
+}
+
+static void opt_step(ml_nn *net)
+{
+    const ml_nn_optimizer *o = &net->opt;
+    float *p = net->params, *g = net->grads, *m = net->m, *v = net->v;
+    const int64_t n = net->np;
+    net->t++;
+    const float lr = (float)o->learning_rate, eps = (float)o->epsilon;
+    switch (o->kind) {
+    case ML_OPT_ADAM: {
+        const float b1 = (float)o->beta_1, b2 = (float)o->beta_2;
+        const float alpha = (float)(o->learning_rate * sqrt(1 - pow(o->beta_2, (double)net->t)) /
+                                    (1 - pow(o->beta_1, (double)net->t)));
+        for (int64_t i = 0; i < n; i++) {
+            float gi = g[i];
+            m[i] = b1 * m[i] + (1 - b1) * gi;
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+            p[i] -= alpha * m[i] / (sqrtf(v[i]) + eps);
+        }
+        break;
+    }
+    case ML_OPT_SGD: {
+        const float mu = (float)o->momentum;
+        if (mu == 0) {
+            for (int64_t i = 0; i < n; i++) p[i] -= lr * g[i];
+        } else if (o->nesterov) {
+            for (int64_t i = 0; i < n; i++) {
+                m[i] = mu * m[i] - lr * g[i];
+                p[i] += mu * m[i] - lr * g[i];
+            }
+        } else {
+            for (int64_t i = 0; i < n; i++) {
+                m[i] = mu * m[i] - lr * g[i];
+                p[i] += m[i];
+            }
+        }
+        break;
+    }
+    case ML_OPT_RMSPROP: {
+        const float rho = (float)o->rho, mu = (float)o->momentum;
+        for (int64_t i = 0; i < n; i++) {
+            v[i] = rho * v[i] + (1 - rho) * g[i] * g[i];
+            float inc = lr * g[i] / (sqrtf(v[i]) + eps);
+            if (mu > 0) {
+                m[i] = mu * m[i] + inc;
+                p[i] -= m[i];
+            } else {
+                p[i] -= inc;
+            }
+        }
+        break;
+    }
+    }
+}
+
+/* ---------------------------------------------------------------- labels, inputs */
+
+static ml_status check_xy(const ml_nn *net, const ml_tensor *X, const ml_tensor *y, const char *xn, const char *yn)
+{
+    char buf[64], want[96];
+    int64_t rs = X->ndim >= 2 ? ml_tensor_rowsize(X) : 0;
+    if (rs != net->in_size) {
+        nn_fmt_shape(want, sizeof want, net->in_nd, net->in_shape);
+        return ml_fail(ML_EINVAL, "%s: shape %s does not fit the model's input %s (%lld values per row)", xn,
+                       ml_tensor_shape_str(X, buf, sizeof buf), want, (long long)net->in_size);
+    }
+    if (!y) return ML_OK;
+    if (ml_tensor_numel(y) != X->shape[0])
+        return ml_fail(ML_EINVAL, "%s: %lld labels for %lld rows of %s", yn, (long long)ml_tensor_numel(y),
+                       (long long)X->shape[0], xn);
+    int64_t K = ml_nn_output_size(net);
+    for (int64_t i = 0; i < X->shape[0]; i++) {
+        float v = y->data[i];
+        if (!(v >= 0 && v < (float)K) || v != floorf(v))
+            return ml_fail(ML_EINVAL,
+                           "%s: label %g (row %lld) is out of range for the output layer %s (%lld units): labels "
+                           "must be integers in 0..%lld",
+                           yn, v, (long long)i + 1, net->L[net->n - 1].s.name, (long long)K, (long long)K - 1);
+    }
+    return ML_OK;
+}
+
+/* ---------------------------------------------------------------- inference */
+
+static ml_status run_eval(ml_nn *net, const ml_tensor *X, const ml_tensor *y, float *out, double *loss,
+                          int64_t *correct, const ml_progress *p)
+{
+    const int64_t n = X->shape[0], chunk = 128, K = ml_nn_output_size(net);
+    ml_status st = ensure_cap(net, n < chunk ? (n > 0 ? n : 1) : chunk);
+    if (st) return st;
+    double ls = 0;
+    int64_t right = 0;
+    for (int64_t s = 0; s < n; s += chunk) {
+        int64_t b = n - s < chunk ? n - s : chunk;
+        if ((s / chunk) % 16 == 0 && (st = ml_progress_update(p, "predict", s, n))) return st;
+        const float *o = forward(net, X->data + s * net->in_size, b, 0);
+        if (out) memcpy(out + s * K, o, sizeof(float) * (size_t)(b * K));
+        if (y) {
+            int64_t c = 0;
+            ls += xent(net, o, y->data + s, b, NULL, NULL, &c);
+            right += c;
+        }
+    }
+    if (loss) *loss = n ? ls / (double)n + reg_loss(net) : NAN;
+    if (correct) *correct = right;
+    return ML_OK;
+}
+
+ml_status ml_nn_predict(ml_nn *net, const ml_tensor *X, ml_tensor **out, const ml_progress *p)
+{
+    *out = NULL;
+    ml_status st = check_xy(net, X, NULL, "X", "y");
+    if (st) return st;
+    ml_tensor *t = ml_tensor_new2(X->shape[0], ml_nn_output_size(net));
+    if (!t) return ML_ENOMEM;
+    if ((st = run_eval(net, X, NULL, t->data, NULL, NULL, p))) {
+        ml_tensor_free(t);
+        return st;
+    }
+    *out = t;
+    return ML_OK;
+}
+
+ml_status ml_nn_evaluate(ml_nn *net, const ml_tensor *X, const ml_tensor *y, double *loss, double *accuracy,
+                         const ml_progress *p)
+{
+    if (!net->compiled) return ml_fail(ML_ESTATE, "evaluate: the model is not compiled: call compile{...} first");
+    ml_status st = check_xy(net, X, y, "X", "y");
+    if (st) return st;
+    int64_t right = 0;
+    if ((st = run_eval(net, X, y, NULL, loss, &right, p))) return st;
+    if (accuracy) *accuracy = X->shape[0] ? (double)right / (double)X->shape[0] : NAN;
+    return ML_OK;
+}
+
+/* ---------------------------------------------------------------- training */
+
+void ml_nn_fit_opts_init(ml_nn_fit_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->epochs = 1;
+    o->batch_size = 32;
+    o->shuffle = 1;
+    o->es_patience = -1;
+    snprintf(o->es_monitor, sizeof o->es_monitor, "val_loss");
+    snprintf(o->ck_monitor, sizeof o->ck_monitor, "val_loss");
+}
+
+void ml_nn_history_free(ml_nn_history *h)
+{
+    if (!h) return;
+    free(h->loss), free(h->accuracy), free(h->val_loss), free(h->val_accuracy);
+    memset(h, 0, sizeof *h);
+}
+
+static int hist_push(ml_nn_history *h, const ml_nn_logs *lg)
+{
+    if (h->n == h->cap) {
+        int cap = h->cap ? h->cap * 2 : 16;
+        double *a = realloc(h->loss, sizeof(double) * (size_t)cap);
+        if (a) h->loss = a;
+        double *b = realloc(h->accuracy, sizeof(double) * (size_t)cap);
+        if (b) h->accuracy = b;
+        double *c = realloc(h->val_loss, sizeof(double) * (size_t)cap);
+        if (c) h->val_loss = c;
+        double *d = realloc(h->val_accuracy, sizeof(double) * (size_t)cap);
+        if (d) h->val_accuracy = d;
+        if (!a || !b || !c || !d) return -1;
+        h->cap = cap;
+    }
+    h->loss[h->n] = lg->loss, h->accuracy[h->n] = lg->accuracy;
+    h->val_loss[h->n] = lg->val_loss, h->val_accuracy[h->n] = lg->val_accuracy;
+    h->n++;
+    return 0;
+}
+
+ml_status ml_nn_train_batch(ml_nn *net, const float *x, const float *y, int64_t b, uint64_t seed, double *loss)
+{
+    if (!net->compiled) return ml_fail(ML_ESTATE, "fit: the model is not compiled: call compile{...} first");
+    ml_status st = ensure_cap(net, b);
+    if (st) return st;
+    if (net->t == 0 && seed) ml_rng_seed_stream(&net->drop_rng, seed, 2);
+    double l = loss_grad(net, x, y, b, 1, 0, NULL, NULL);
+    opt_step(net);
+    if (loss) *loss = l / (double)b + reg_loss(net);
+    return ML_OK;
+}
+
+static double monitor_value(const char *name, const ml_nn_logs *lg, int *maximise)
+{
+    *maximise = strstr(name, "acc") != NULL;
+    if (strcmp(name, "loss") == 0) return lg->loss;
+    if (strcmp(name, "accuracy") == 0) return lg->accuracy;
+    if (strcmp(name, "val_accuracy") == 0) return lg->val_accuracy;
+    return lg->val_loss;
+}
+
+static ml_status check_monitor(const char *what, const char *name, int has_val)
+{
+    static const char *const ok[] = {"loss", "accuracy", "val_loss", "val_accuracy"};
+    int found = 0;
+    for (int i = 0; i < 4; i++) found |= strcmp(ok[i], name) == 0;
+    if (!found)
+        return ml_fail(ML_EINVAL, "%s: monitor '%s' is unknown (loss, accuracy, val_loss, val_accuracy)", what, name);
+    if (!has_val && strncmp(name, "val_", 4) == 0)
+        return ml_fail(ML_EINVAL, "%s: monitor '%s' needs validation data (validation_split or validation_data)",
+                       what, name);
+    return ML_OK;
+}
+
+static double now_s(void);
+
+ml_status ml_nn_fit(ml_nn *net, const ml_tensor *X, const ml_tensor *y, const ml_nn_fit_opts *o, ml_nn_history *h,
+                    const ml_progress *p)
+{
+    memset(h, 0, sizeof *h);
+    h->stopped_epoch = h->best_epoch = -1;
+    if (!net->compiled) return ml_fail(ML_ESTATE, "fit: the model is not compiled: call compile{...} first");
+    if (o->batch_size < 1) return ml_fail(ML_EINVAL, "batch_size: must be >= 1, got %lld", (long long)o->batch_size);
+    if (o->epochs < 0) return ml_fail(ML_EINVAL, "epochs: must be >= 0, got %d", o->epochs);
+    if (!(o->validation_split >= 0 && o->validation_split < 1))
+        return ml_fail(ML_EINVAL, "validation_split: must be in [0, 1), got %g", o->validation_split);
+    ml_status st = check_xy(net, X, y, "X", "y");
+    if (st) return st;
+    int64_t n = X->shape[0], n_train = n;
+    ml_tensor *xv = NULL, *yv = NULL;
+    if (o->x_val || o->y_val) {
+        if (!o->x_val || !o->y_val) return ml_fail(ML_EINVAL, "validation_data: needs both X and y");
+        if ((st = check_xy(net, o->x_val, o->y_val, "validation_data X", "validation_data y"))) return st;
+        xv = ml_tensor_reshape(o->x_val, 2, (int64_t[]){o->x_val->shape[0], net->in_size});
+        yv = ml_tensor_reshape(o->y_val, 1, (int64_t[]){o->x_val->shape[0]});
+    } else if (o->validation_split > 0) {
+        n_train = (int64_t)((double)n * (1 - o->validation_split));
+        if (n_train < 1 || n_train >= n) {
+            return ml_fail(ML_EINVAL, "validation_split: %g of %lld rows leaves an empty part", o->validation_split,
+                           (long long)n);
+        }
+        ml_tensor *x2 = ml_tensor_reshape(X, 2, (int64_t[]){n, net->in_size});
+        xv = x2 ? ml_tensor_view_rows(x2, n_train, n - n_train) : NULL;
+        ml_tensor_free(x2);
+        ml_tensor *y1 = ml_tensor_reshape(y, 1, (int64_t[]){n});
+        yv = y1 ? ml_tensor_view_rows(y1, n_train, n - n_train) : NULL;
+        ml_tensor_free(y1);
+    }
+    int has_val = xv != NULL;
+    if ((o->x_val || o->validation_split > 0) && (!xv || !yv)) {
+        ml_tensor_free(xv), ml_tensor_free(yv);
+        return ML_ENOMEM;
+    }
+    if (n_train < 1) {
+        ml_tensor_free(xv), ml_tensor_free(yv);
+        return ml_fail(ML_EINVAL, "X: no rows to train on");
+    }
+    if ((o->es_patience >= 0 && (st = check_monitor("EarlyStopping", o->es_monitor, has_val))) ||
+        (o->ck_path[0] && (st = check_monitor("ModelCheckpoint", o->ck_monitor, has_val)))) {
+        ml_tensor_free(xv), ml_tensor_free(yv);
+        return st;
+    }
+    const int64_t B = o->batch_size < n_train ? o->batch_size : n_train;
+    const int64_t steps = (n_train + B - 1) / B, d = net->in_size;
+    int64_t *idx = malloc(sizeof(int64_t) * (size_t)n_train);
+    float *xb = malloc(sizeof(float) * (size_t)(B * d)), *yb = malloc(sizeof(float) * (size_t)B);
+    float *best = NULL;
+    if (o->es_patience >= 0 && o->es_restore_best) best = malloc(sizeof(float) * (size_t)(net->np + net->ns + 1));
+    if (!idx || !xb || !yb || (o->es_patience >= 0 && o->es_restore_best && !best) || (st = ensure_cap(net, B))) {
+        free(idx), free(xb), free(yb), free(best);
+        ml_tensor_free(xv), ml_tensor_free(yv);
+        return st ? st : ml_fail(ML_ENOMEM, "fit: out of memory");
+    }
+    for (int64_t i = 0; i < n_train; i++) idx[i] = i;
+    ml_rng rs;
+    ml_rng_seed_stream(&rs, o->seed, 1);
+    ml_rng_seed_stream(&net->drop_rng, o->seed, 2);
+    double es_best = 0, ck_best = 0;
+    int es_wait = 0, have_es_best = 0, have_ck_best = 0;
+    char stage[64];
+    st = ML_OK;
+    for (int ep = 0; ep < o->epochs && st == ML_OK; ep++) {
+        double t0 = now_s();
+        if (o->shuffle) ml_rng_shuffle(&rs, idx, n_train);
+        snprintf(stage, sizeof stage, "epoch %d/%d", ep + 1, o->epochs);
+        double lsum = 0;
+        int64_t right = 0;
+        for (int64_t s = 0; s < steps; s++) {
+            if ((st = ml_progress_update(p, stage, s, steps))) {
+                h->interrupted = 1;
+                h->interrupted_batch = s;
+                break;
+            }
+            int64_t b0 = s * B, b = n_train - b0 < B ? n_train - b0 : B;
+            for (int64_t r = 0; r < b; r++) {
+                int64_t k = idx[b0 + r];
+                memcpy(xb + r * d, X->data + k * d, sizeof(float) * (size_t)d);
+                yb[r] = y->data[k];
+            }
+            int64_t c = 0;
+            lsum += loss_grad(net, xb, yb, b, 1, 0, NULL, &c);
+            right += c;
+            opt_step(net);
+        }
+        if (st) break;
+        (void)ml_progress_update(p, stage, steps, steps);
+        ml_nn_logs lg = {ep, o->epochs, steps, 0, lsum / (double)n_train + reg_loss(net),
+                         (double)right / (double)n_train, NAN, NAN};
+        if (has_val) {
+            int64_t c = 0;
+            if ((st = run_eval(net, xv, yv, NULL, &lg.val_loss, &c, NULL))) break;
+            lg.val_accuracy = (double)c / (double)xv->shape[0];
+            if ((st = ensure_cap(net, B))) break;
+        }
+        lg.seconds = now_s() - t0;
+        if (hist_push(h, &lg)) {
+            st = ml_fail(ML_ENOMEM, "fit: out of memory");
+            break;
+        }
+        h->has_val = has_val;
+        int stop = 0;
+        if (o->es_patience >= 0) {
+            int mx;
+            double v = monitor_value(o->es_monitor, &lg, &mx);
+            int better = !have_es_best || (mx ? v > es_best + o->es_min_delta : v < es_best - o->es_min_delta);
+            if (better) {
+                es_best = v, have_es_best = 1, es_wait = 0;
+                if (best) {
+                    memcpy(best, net->params, sizeof(float) * (size_t)net->np);
+                    memcpy(best + net->np, net->state, sizeof(float) * (size_t)net->ns);
+                    h->best_epoch = ep;
+                }
+            } else if (++es_wait >= o->es_patience) {
+                h->stopped_epoch = ep;
+                stop = 1;
+            }
+        }
+        if (o->ck_path[0]) {
+            int mx;
+            double v = monitor_value(o->ck_monitor, &lg, &mx);
+            int better = !have_ck_best || (mx ? v > ck_best : v < ck_best);
+            if (better) ck_best = v, have_ck_best = 1;
+            if (!o->ck_save_best_only || better) {
+                if ((st = ml_nn_save(net, o->ck_path))) break;
+            }
+        }
+        if (o->on_epoch && o->on_epoch(o->ud, &lg)) stop = 1;
+        if (stop) break;
+    }
+    if (best && h->best_epoch >= 0 && st != ML_ECANCELLED) {
+        memcpy(net->params, best, sizeof(float) * (size_t)net->np);
+        memcpy(net->state, best + net->np, sizeof(float) * (size_t)net->ns);
+    }
+    free(idx), free(xb), free(yb), free(best);
+    ml_tensor_free(xv), ml_tensor_free(yv);
+    return st;
+}
+
+#include <time.h>
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}

@@ -1,0 +1,60 @@
+/* mnistlab nn: private layout shared by the engine's files. */
+#ifndef ML_NN_INTERNAL_H
+#define ML_NN_INTERNAL_H
+
+#include "core/rng.h"
+#include "nn/nn.h"
+
+typedef struct nn_layer {
+    ml_nn_spec s;
+    int in_nd, out_nd;
+    int64_t in[3], out[3];       /* per-sample shapes */
+    int64_t in_size, out_size;
+    int64_t w_off, w_n;          /* kernel (Dense, Conv2D) or gamma (BN) in params */
+    int64_t b_off, b_n;          /* bias or beta */
+    int64_t st_off, st_n;        /* BN moving mean then moving variance, in state */
+    /* convolution / pooling geometry (NHWC) */
+    int H, W, C, Ho, Wo, kh, kw, sh, sw, pad_t, pad_l;
+    int64_t K;                   /* kh * kw * C */
+    /* buffers, sized for net->cap samples */
+    float *y;                    /* own output */
+    float *dx;                   /* gradient of the input */
+    float *cols;                 /* Conv2D: im2col of the batch */
+    float *mask;                 /* Dropout */
+    int32_t *arg;                /* MaxPooling2D: argmax per output */
+    float *xhat;                 /* BN: normalised input */
+    double *mean, *invstd;       /* BN: batch statistics (C each) */
+    /* per batch */
+    const float *x;              /* input of the current batch */
+    float *outp;                 /* output of the current batch (y or x) */
+    int dropped;                 /* Dropout active in this forward */
+    int training;                /* BN: batch statistics in this forward */
+} nn_layer;
+
+struct ml_nn {
+    ml_nn_spec input;
+    int in_nd;
+    int64_t in_shape[3], in_size;
+    int n;
+    nn_layer *L;
+    float *params, *grads;
+    int64_t np;
+    float *state;
+    int64_t ns;
+    int64_t cap;
+    float *dcols;                /* shared scratch for Conv2D backward */
+    int64_t dcols_n;
+    float *gout;                 /* gradient of the loss wrt the output */
+    /* compile */
+    int compiled, from_logits;
+    ml_nn_optimizer opt;
+    float *m, *v;
+    int64_t t;
+    char warning[256];
+    ml_rng drop_rng;
+};
+
+/* nn.c */
+int nn_fmt_shape(char *buf, size_t n, int nd, const int64_t *shape); /* "(None, 26, 26, 32)" */
+
+#endif
