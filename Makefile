@@ -55,7 +55,7 @@ TEST_C_SRC := $(wildcard tests/c/test_*.c)
 TEST_C_BIN := $(TEST_C_SRC:tests/c/%.c=$(BUILD)/tests/%)
 TEST_HELPERS := $(wildcard tests/c/helpers/*.c)
 
-.PHONY: all deps test-deps bench-deps run test check-asan install uninstall clean tests-build bench
+.PHONY: all deps test-deps bench-deps run test check-asan install uninstall clean tests-build bench fuzz fuzz-build
 all: $(STATIC) $(SHARED) $(LUAMOD) $(PROGRAM) $(PCFILE)
 
 # ---- configuration header: rewritten only when a value changes ----
@@ -113,7 +113,14 @@ $(BUILD)/tests/%: tests/c/%.c $(TEST_HELPERS) $(STATIC)
 	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(call pc_cflags,cmocka) -o $@ $< $(TEST_HELPERS) $(WHOLE_STATIC) \
 	  $(call pc_libs,cmocka) $(LIB_LIBS)
 
-tests-build: all $(TEST_C_BIN)
+# Fuzz harnesses also build as plain programs that replay their corpora (tests/sh/fuzz_replay.sh).
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+REPLAY_BIN  := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) -o $@ $< tests/fuzz/replay_main.c $(WHOLE_STATIC) $(LIB_LIBS)
+
+tests-build: all $(TEST_C_BIN) $(REPLAY_BIN)
 
 test: test-deps
 	@$(MAKE) --no-print-directory tests-build
@@ -123,6 +130,33 @@ check-asan: test-deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" tests-build
 	@BUILD=build-asan SANITIZE=1 tests/run.sh
+
+# ---- fuzzing (libFuzzer, Debian's clang) ----
+FUZZ_BUILD := build-fuzz
+FUZZ_TIME  ?= 60
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+fuzz-build: test-deps
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g" \
+	  SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(FUZZ_BUILD)/libmnistlab.a
+	@for src in $(FUZZ_SRC); do \
+	  name=$$(basename $$src .c); \
+	  clang -std=gnu11 -O1 -g -Isrc -I$(FUZZ_BUILD) $(LIB_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer \
+	    -o $(FUZZ_BUILD)/$$name $$src -Wl,--whole-archive $(FUZZ_BUILD)/libmnistlab.a -Wl,--no-whole-archive \
+	    $(LIB_LIBS) || exit 1; \
+	done
+
+# make fuzz [FUZZ_TIME=seconds per harness]: new inputs go to build-fuzz/corpus/,
+# crashes to build-fuzz/crashes/ (copy each into tests/fuzz/regressions/<name>/).
+fuzz: fuzz-build
+	@for src in $(FUZZ_SRC); do \
+	  name=$$(basename $$src .c | sed 's/^fuzz_//'); \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$name $(FUZZ_BUILD)/crashes/$$name; \
+	  echo "fuzzing $$name for $(FUZZ_TIME) s"; \
+	  $(FUZZ_BUILD)/fuzz_$$name -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=4096 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$name/ -print_final_stats=1 \
+	    $(FUZZ_BUILD)/corpus/$$name tests/fuzz/corpus/$$name 2>&1 | grep -E '^(stat::number_of_executed_units|==|SUMMARY|Done)' ; \
+	  [ -z "$$(ls -A $(FUZZ_BUILD)/crashes/$$name)" ] || { echo "fuzz: crash in $$name: see $(FUZZ_BUILD)/crashes/$$name"; exit 1; }; \
+	done
 
 bench: bench-deps all
 	@scripts/bench
@@ -162,6 +196,6 @@ uninstall:
 	rm -f $(MANDIR)/mnistlab.1
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
