@@ -10,6 +10,7 @@
 #ifndef ML_PLOT_PLOT_H
 #define ML_PLOT_PLOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -85,6 +86,59 @@ ml_status ml_plot_scatter(ml_text *out, const float *x, int64_t xstride, const f
                           const ml_plot_opts *o);
 /* Histogram of n values in `bins` equal bins (0: Sturges' rule). */
 ml_status ml_plot_hist(ml_text *out, const double *v, int64_t n, int bins, const ml_plot_opts *o);
+
+/* ---- matrices and tables ---- */
+/* rows x cols values (row-major) with row and column labels (NULL: 0..).
+ * Each value is written in its cell when all fit (integers as integers;
+ * zeros as a dim dot; brighter for larger values), else cells are shaded
+ * (░▒▓█, ASCII .:+#) with a scale line.  xlabel names the columns (e.g.
+ * "predicted"), ylabel the rows ("true").  Natural height: title + xlabel +
+ * header + rows (+ scale). */
+ml_status ml_plot_heatmap(ml_text *out, const double *m, int rows, int cols, const char *const *row_labels,
+                          const char *const *col_labels, const ml_plot_opts *o);
+/* nrows x ncols cells (row-major strings, NULL = empty); header (ncols, may be
+ * NULL); align: one letter per column, 'l', 'r' or 'c' (NULL: numbers right,
+ * text left).  Column widths from the content; rules in box drawing (ASCII
+ * + - |).  Natural width unless opts->width; a table wider than its box
+ * shrinks its widest text columns (with an ellipsis), never a number. */
+ml_status ml_plot_table(ml_text *out, const char *const *cells, int nrows, int ncols, const char *const *header,
+                        const char *align, const ml_plot_opts *o);
+/* 1 when s reads as a number ("0.95", "-3", "1e-4", "97.5%"). */
+int ml_is_number_text(const char *s);
+
+/* ---- progress and training lines (text for the TUI status line or a terminal) ---- */
+/* "stage  45% ████████▌░░░░░ 1234/5000  820/s  ETA 0:05", exactly `width`
+ * cells (<= 0: natural); parts are dropped (rate, ETA, bar) when narrow.
+ * total <= 0: unknown ("stage 1234  820/s  0:03").  Returns the width. */
+int ml_format_progress(char *buf, size_t n, int width, const char *stage, int64_t done, int64_t total,
+                       double elapsed, int ascii);
+/* Keras-like: "Epoch  3/10 - 3.2s 2ms/step - loss: 0.2960 - accuracy: 0.9155
+ * - val_loss: 0.1654 - val_accuracy: 0.9518" (steps <= 0: no per-step time).
+ * In a narrow width, "accuracy" becomes "acc", then the timing goes.  Values
+ * always keep 4 decimals.  Returns the width in cells. */
+int ml_format_epoch(char *buf, size_t n, int width, int epoch, int epochs, int64_t steps, double seconds,
+                    const char *const *names, const double *values, int nvalues, int ascii);
+/* A progress line driven by the core's progress hook: call ml_pbar_update
+ * from the ml_progress callback; it returns 1 when p->line was redrawn (at
+ * most every 0.1 s, and always at the end), 0 otherwise.  A new stage name
+ * restarts the clock. */
+typedef struct ml_pbar {
+    int width, ascii;
+    double t0, last_draw;
+    char stage[96];
+    char line[1024];
+} ml_pbar;
+void ml_pbar_start(ml_pbar *p, int width, int ascii);
+int ml_pbar_update(ml_pbar *p, const char *stage, int64_t done, int64_t total);
+
+/* ---- composition ---- */
+/* a and b side by side with `gap` spaces between (appended to out). */
+ml_status ml_text_hcat(ml_text *out, const ml_text *a, const ml_text *b, int gap);
+/* Training curves: an accuracy chart and a loss chart, train vs validation
+ * (any array may be NULL), x = epochs 1..n.  Side by side when the width is
+ * >= 120, else stacked; the pair fills width x height (default 80 x 34). */
+ml_status ml_plot_history(ml_text *out, const double *loss, const double *acc, const double *val_loss,
+                          const double *val_acc, int n, const ml_plot_opts *o);
 
 /* ---- output ---- */
 /* The chart as an SVG document (monospace cells, colours of the 256-colour
