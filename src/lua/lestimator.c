@@ -105,11 +105,13 @@ static void set_params_from_table(lua_State *L, ml_estimator *e, int idx)
 static int l_new(lua_State *L)
 {
     const ml_estimator_class *cls = lua_touserdata(L, lua_upvalueindex(1));
-    if (!lua_isnoneornil(L, 1)) luaL_checktype(L, 1, LUA_TTABLE);
+    int has_params = !lua_isnoneornil(L, 1);
+    if (has_params) luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
     ml_estimator *e = ml_estimator_new(cls);
     if (!e) return mlua_fail(L);
     mlua_push_estimator(L, e); /* anchored: collected if a parameter is refused */
-    if (!lua_isnoneornil(L, 1)) set_params_from_table(L, e, 1);
+    if (has_params) set_params_from_table(L, e, 1);
     return 1;
 }
 
