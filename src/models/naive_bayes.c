@@ -1,0 +1,389 @@
+/* mnistlab models: Gaussian naive Bayes (scikit-learn's GaussianNB).
+ *
+ * Fit: per class, the mean and the variance (ddof 0) of every feature,
+ * accumulated in double over blocks of rows in parallel, shifted by the
+ * first row for accuracy; every variance gets epsilon = var_smoothing times
+ * the largest variance of a feature over the whole data (scikit-learn's
+ * rule).  Priors are the class frequencies unless `priors` is given.
+ * Predict: the joint log-likelihood
+ *   log prior_c - 1/2 sum_j log(2 pi var_cj) - 1/2 sum_j (x_j - mean_cj)^2 / var_cj
+ * in double; predict_proba normalises it with log-sum-exp.  A label that
+ * does not occur in y (classes are 0..max label) gets prior 0 and is never
+ * predicted. */
+#include "models/naive_bayes.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/blas.h"
+#include "core/parallel.h"
+
+typedef struct gnb {
+    ml_estimator base;
+    double var_smoothing;
+    ml_tensor *priors; /* NULL = from the data */
+    /* fitted */
+    double *theta, *var;  /* C x d */
+    double *log_prior;    /* C */
+    double *class_count;  /* C */
+    double *norm;         /* C: -1/2 sum log(2 pi var) */
+    double epsilon;
+} gnb;
+
+static const char *const gnb_params[] = {"var_smoothing", "priors", NULL};
+static const char *const gnb_attrs[] = {"theta", "var", "class_prior", "class_count", "epsilon", "classes", NULL};
+
+static void gnb_init(ml_estimator *e) { ((gnb *)e)->var_smoothing = 1e-9; }
+
+static void gnb_reset(ml_estimator *e)
+{
+    gnb *m = (gnb *)e;
+    free(m->theta), free(m->var), free(m->log_prior), free(m->class_count), free(m->norm);
+    m->theta = m->var = m->log_prior = m->class_count = m->norm = NULL;
+}
+
+static void gnb_destroy(ml_estimator *e)
+{
+    gnb_reset(e);
+    ml_tensor_free(((gnb *)e)->priors);
+    ((gnb *)e)->priors = NULL;
+}
+
+static ml_status gnb_set(ml_estimator *e, const char *name, const ml_value *v)
+{
+    gnb *m = (gnb *)e;
+    if (!strcmp(name, "var_smoothing")) return ml_param_number(e, name, v, 0, 1e300, 0, &m->var_smoothing);
+    if (!strcmp(name, "priors")) {
+        if (v->kind == ML_VAL_NONE) {
+            ml_tensor_free(m->priors);
+            m->priors = NULL;
+            return ML_OK;
+        }
+        if (v->kind != ML_VAL_TENSOR)
+            return ml_fail(ML_EINVAL, "%s: priors must be nil or a list of class probabilities", e->cls->name);
+        int64_t k = ml_tensor_numel(v->tensor);
+        double s = 0;
+        for (int64_t i = 0; i < k; i++) {
+            float p = v->tensor->data[i];
+            if (!(p >= 0) || !isfinite(p))
+                return ml_fail(ML_EINVAL, "%s: priors must be non-negative, got %g at position %lld", e->cls->name,
+                               (double)p, (long long)i + 1);
+            s += p;
+        }
+        if (k == 0 || fabs(s - 1) > 1e-5)
+            return ml_fail(ML_EINVAL, "%s: priors must sum to 1, got %g", e->cls->name, s);
+        ml_tensor *c = ml_tensor_clone(v->tensor);
+        if (!c) return ML_ENOMEM;
+        ml_tensor_free(m->priors);
+        m->priors = c;
+        return ML_OK;
+    }
+    return ml_fail(ML_EINVAL, "%s: unknown parameter '%s'", e->cls->name, name);
+}
+
+static ml_status gnb_get(const ml_estimator *e, const char *name, ml_value *v)
+{
+    const gnb *m = (const gnb *)e;
+    if (!strcmp(name, "var_smoothing")) *v = ml_num(m->var_smoothing);
+    else if (!strcmp(name, "priors")) {
+        if (!m->priors) *v = ml_none();
+        else {
+            *v = ml_none();
+            v->kind = ML_VAL_TENSOR;
+            v->tensor = ml_tensor_clone(m->priors);
+            if (!v->tensor) return ML_ENOMEM;
+        }
+    } else
+        return ml_fail(ML_EINVAL, "%s: unknown parameter '%s'", e->cls->name, name);
+    return ML_OK;
+}
+
+/* ---- fit: per-worker sums over row blocks ---- */
+typedef struct fit_ctx {
+    const float *X;
+    const float *y;
+    int64_t d;
+    int C;
+    const float *shift;
+    double **s1, **s2; /* per worker: C x d */
+    int64_t **cnt;     /* per worker: C */
+} fit_ctx;
+
+static void fit_task(void *ctx, int64_t b, int64_t e, int w)
+{
+    fit_ctx *f = ctx;
+    int64_t d = f->d;
+    double *s1 = f->s1[w], *s2 = f->s2[w];
+    for (int64_t i = b; i < e; i++) {
+        int c = (int)f->y[i];
+        const float *x = f->X + i * d;
+        double *a = s1 + (int64_t)c * d, *q = s2 + (int64_t)c * d;
+        for (int64_t j = 0; j < d; j++) {
+            double t = (double)x[j] - (double)f->shift[j];
+            a[j] += t;
+            q[j] += t * t;
+        }
+        f->cnt[w][c]++;
+    }
+}
+
+static ml_status gnb_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y, const ml_progress *p)
+{
+    (void)p;
+    gnb *m = (gnb *)e;
+    gnb_reset(e);
+    int64_t n = X->shape[0], d = X->shape[1];
+    int C = e->n_classes;
+    if (m->priors && ml_tensor_numel(m->priors) != C)
+        return ml_fail(ML_EINVAL, "%s: priors has %lld entries but y has %d classes", e->cls->name,
+                       (long long)ml_tensor_numel(m->priors), C);
+    int T = ml_get_threads();
+    if (T < 1) T = 1;
+    size_t cd = (size_t)C * (size_t)d;
+    fit_ctx f = {X->data, y->data, d, C, X->data, calloc((size_t)T, sizeof(double *)),
+                 calloc((size_t)T, sizeof(double *)), calloc((size_t)T, sizeof(int64_t *))};
+    m->theta = malloc(sizeof *m->theta * cd);
+    m->var = malloc(sizeof *m->var * cd);
+    m->log_prior = malloc(sizeof *m->log_prior * (size_t)C);
+    m->class_count = malloc(sizeof *m->class_count * (size_t)C);
+    m->norm = malloc(sizeof *m->norm * (size_t)C);
+    int ok = f.s1 && f.s2 && f.cnt && m->theta && m->var && m->log_prior && m->class_count && m->norm;
+    for (int w = 0; ok && w < T; w++) {
+        f.s1[w] = calloc(cd, sizeof **f.s1);
+        f.s2[w] = calloc(cd, sizeof **f.s2);
+        f.cnt[w] = calloc((size_t)C, sizeof **f.cnt);
+        ok = f.s1[w] && f.s2[w] && f.cnt[w];
+    }
+    ml_status st = ML_OK;
+    if (!ok) {
+        st = ml_fail(ML_ENOMEM, "%s: out of memory", e->cls->name);
+        goto done;
+    }
+    ml_parallel_for(n, 2048, fit_task, &f);
+    for (int w = 1; w < T; w++) {
+        for (size_t k = 0; k < cd; k++) f.s1[0][k] += f.s1[w][k], f.s2[0][k] += f.s2[w][k];
+        for (int c = 0; c < C; c++) f.cnt[0][c] += f.cnt[w][c];
+    }
+    /* variance of each feature over all rows, for epsilon */
+    double maxvar = 0;
+    for (int64_t j = 0; j < d; j++) {
+        double a = 0, q = 0;
+        for (int c = 0; c < C; c++) a += f.s1[0][(int64_t)c * d + j], q += f.s2[0][(int64_t)c * d + j];
+        double mu = a / (double)n, v = q / (double)n - mu * mu;
+        if (v > maxvar) maxvar = v;
+    }
+    m->epsilon = m->var_smoothing * maxvar;
+    for (int c = 0; c < C; c++) {
+        double nc = (double)f.cnt[0][c];
+        m->class_count[c] = nc;
+        double norm = 0;
+        for (int64_t j = 0; j < d; j++) {
+            int64_t k = (int64_t)c * d + j;
+            double mu = nc > 0 ? f.s1[0][k] / nc : 0, v = nc > 0 ? f.s2[0][k] / nc - mu * mu : 0;
+            if (v < 0) v = 0;
+            m->theta[k] = mu + (double)X->data[j];
+            m->var[k] = v + m->epsilon;
+            norm -= 0.5 * log(2 * M_PI * m->var[k]);
+        }
+        m->norm[c] = norm;
+        double prior = m->priors ? (double)m->priors->data[c] : nc / (double)n;
+        m->log_prior[c] = prior > 0 ? log(prior) : -INFINITY;
+    }
+    for (int c = 0; c < C; c++)
+        for (int64_t j = 0; j < d; j++)
+            if (!(m->var[(int64_t)c * d + j] > 0) && f.cnt[0][c] > 0) {
+                st = ml_fail(ML_EINVAL,
+                             "%s: feature %lld has zero variance in class %d; raise var_smoothing above 0",
+                             e->cls->name, (long long)j + 1, c);
+                goto done;
+            }
+done:
+    for (int w = 0; w < T; w++) {
+        if (f.s1) free(f.s1[w]);
+        if (f.s2) free(f.s2[w]);
+        if (f.cnt) free(f.cnt[w]);
+    }
+    free(f.s1), free(f.s2), free(f.cnt);
+    if (st) gnb_reset(e);
+    return st;
+}
+
+/* ---- predict ---- */
+typedef struct pred_ctx {
+    const gnb *m;
+    const float *X;
+    int64_t d;
+    int C;
+    double *inv; /* C x d: 1 / var */
+    float *out;
+    int proba;
+} pred_ctx;
+
+static void pred_task(void *ctx, int64_t b, int64_t e, int w)
+{
+    (void)w;
+    pred_ctx *p = ctx;
+    int C = p->C;
+    int64_t d = p->d;
+    double jll[256];
+    double *J = C <= 256 ? jll : malloc(sizeof *J * (size_t)C);
+    if (!J) return;
+    for (int64_t i = b; i < e; i++) {
+        const float *x = p->X + i * d;
+        for (int c = 0; c < C; c++) {
+            const double *mu = p->m->theta + (int64_t)c * d, *iv = p->inv + (int64_t)c * d;
+            double s = 0;
+            for (int64_t j = 0; j < d; j++) {
+                double t = (double)x[j] - mu[j];
+                s += t * t * iv[j];
+            }
+            J[c] = p->m->log_prior[c] + p->m->norm[c] - 0.5 * s;
+        }
+        int best = 0;
+        for (int c = 1; c < C; c++)
+            if (J[c] > J[best]) best = c;
+        if (!p->proba) {
+            p->out[i] = (float)best;
+            continue;
+        }
+        double mx = J[best], z = 0;
+        for (int c = 0; c < C; c++) z += exp(J[c] - mx);
+        double lz = mx + log(z);
+        for (int c = 0; c < C; c++) p->out[i * C + c] = (float)exp(J[c] - lz);
+    }
+    if (J != jll) free(J);
+}
+
+static ml_status gnb_apply(const ml_estimator *e, const ml_tensor *X, ml_tensor **out, int proba)
+{
+    const gnb *m = (const gnb *)e;
+    int C = e->n_classes;
+    int64_t n = X->shape[0], d = X->shape[1];
+    size_t cd = (size_t)C * (size_t)d;
+    double *inv = malloc(sizeof *inv * cd);
+    *out = proba ? ml_tensor_new2(n, C) : ml_tensor_new1(n);
+    if (!inv || !*out) {
+        free(inv);
+        ml_tensor_free(*out);
+        *out = NULL;
+        return ml_fail(ML_ENOMEM, "%s: out of memory", e->cls->name);
+    }
+    for (size_t k = 0; k < cd; k++) inv[k] = 1.0 / m->var[k];
+    pred_ctx p = {m, X->data, d, C, inv, (*out)->data, proba};
+    ml_parallel_for(n, 64, pred_task, &p);
+    free(inv);
+    return ML_OK;
+}
+
+static ml_status gnb_predict(const ml_estimator *e, const ml_tensor *X, ml_tensor **out)
+{
+    return gnb_apply(e, X, out, 0);
+}
+
+static ml_status gnb_predict_proba(const ml_estimator *e, const ml_tensor *X, ml_tensor **out)
+{
+    return gnb_apply(e, X, out, 1);
+}
+
+static ml_tensor *from_doubles(const double *a, int64_t rows, int64_t cols, int is_log)
+{
+    ml_tensor *t = cols ? ml_tensor_new2(rows, cols) : ml_tensor_new1(rows);
+    if (!t) return NULL;
+    int64_t n = rows * (cols ? cols : 1);
+    for (int64_t i = 0; i < n; i++) t->data[i] = (float)(is_log ? exp(a[i]) : a[i]);
+    return t;
+}
+
+static ml_status gnb_attr(const ml_estimator *e, const char *name, ml_value *v)
+{
+    const gnb *m = (const gnb *)e;
+    int C = e->n_classes;
+    int64_t d = e->n_features_in;
+    ml_tensor *t = NULL;
+    if (!strcmp(name, "epsilon")) {
+        *v = ml_num(m->epsilon);
+        return ML_OK;
+    }
+    if (!strcmp(name, "theta")) t = from_doubles(m->theta, C, d, 0);
+    else if (!strcmp(name, "var")) t = from_doubles(m->var, C, d, 0);
+    else if (!strcmp(name, "class_prior")) t = from_doubles(m->log_prior, C, 0, 1);
+    else if (!strcmp(name, "class_count")) t = from_doubles(m->class_count, C, 0, 0);
+    else if (!strcmp(name, "classes")) {
+        t = ml_tensor_new1(C);
+        for (int c = 0; t && c < C; c++) t->data[c] = (float)c;
+    } else
+        return ml_fail(ML_EINVAL, "%s: no attribute '%s'", e->cls->name, name);
+    if (!t) return ML_ENOMEM;
+    v->kind = ML_VAL_TENSOR;
+    v->tensor = t;
+    return ML_OK;
+}
+
+static ml_status gnb_save(const ml_estimator *e, ml_mfile_w *w)
+{
+    const gnb *m = (const gnb *)e;
+    size_t C = (size_t)e->n_classes, cd = C * (size_t)e->n_features_in;
+    ml_status st = ml_mfile_put(w, "gnb.theta", m->theta, cd * 8);
+    if (!st) st = ml_mfile_put(w, "gnb.var", m->var, cd * 8);
+    if (!st) st = ml_mfile_put(w, "gnb.log_prior", m->log_prior, C * 8);
+    if (!st) st = ml_mfile_put(w, "gnb.class_count", m->class_count, C * 8);
+    if (!st) st = ml_mfile_put_f64(w, "gnb.epsilon", m->epsilon);
+    return st;
+}
+
+static ml_status load_doubles(const ml_mfile *r, const char *name, double **dst, size_t count)
+{
+    size_t n;
+    const void *p = ml_mfile_get(r, name, &n);
+    if (!p || n != count * 8)
+        return ml_fail(ML_EFORMAT, "%s: section '%s' is missing or has the wrong size", ml_mfile_path(r), name);
+    *dst = malloc(count * 8);
+    if (!*dst) return ml_fail(ML_ENOMEM, "%s: out of memory", ml_mfile_path(r));
+    memcpy(*dst, p, count * 8);
+    return ML_OK;
+}
+
+static ml_status gnb_load(ml_estimator *e, const ml_mfile *r)
+{
+    gnb *m = (gnb *)e;
+    size_t C = (size_t)e->n_classes, cd = C * (size_t)e->n_features_in;
+    ml_status st;
+    if ((st = load_doubles(r, "gnb.theta", &m->theta, cd)) || (st = load_doubles(r, "gnb.var", &m->var, cd)) ||
+        (st = load_doubles(r, "gnb.log_prior", &m->log_prior, C)) ||
+        (st = load_doubles(r, "gnb.class_count", &m->class_count, C)) ||
+        (st = ml_mfile_get_f64(r, "gnb.epsilon", &m->epsilon)))
+        return st;
+    m->norm = malloc(sizeof *m->norm * C);
+    if (!m->norm) return ML_ENOMEM;
+    for (size_t c = 0; c < C; c++) {
+        double norm = 0;
+        for (int64_t j = 0; j < e->n_features_in; j++) {
+            double v = m->var[c * (size_t)e->n_features_in + (size_t)j];
+            if (!(v > 0) || !isfinite(v))
+                return ml_fail(ML_EFORMAT, "%s: a variance is not positive", ml_mfile_path(r));
+            norm -= 0.5 * log(2 * M_PI * v);
+        }
+        m->norm[c] = norm;
+    }
+    return ML_OK;
+}
+
+const ml_estimator_class ml_gaussian_nb_class = {
+    .name = "GaussianNB",
+    .type = ML_CLASSIFIER,
+    .size = sizeof(gnb),
+    .params = gnb_params,
+    .attrs = gnb_attrs,
+    .init = gnb_init,
+    .destroy = gnb_destroy,
+    .reset = gnb_reset,
+    .set_param = gnb_set,
+    .get_param = gnb_get,
+    .fit = gnb_fit,
+    .predict = gnb_predict,
+    .predict_proba = gnb_predict_proba,
+    .get_attr = gnb_attr,
+    .save = gnb_save,
+    .load = gnb_load,
+};
