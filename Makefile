@@ -120,6 +120,12 @@ $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) -o $@ $< tests/fuzz/replay_main.c $(WHOLE_STATIC) $(LIB_LIBS)
 
+# C tests of the Lua layer (test_lua_*.c) also link the bindings and liblua.
+$(BUILD)/tests/test_lua_%: tests/c/test_lua_%.c $(LUA_OBJ) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(LUA_CFLAGS) $(call pc_cflags,cmocka) -o $@ $< $(LUA_OBJ) $(WHOLE_STATIC) \
+	  $(call pc_libs,cmocka $(LUA_PKG)) $(LIB_LIBS)
+
 tests-build: all $(TEST_C_BIN) $(REPLAY_BIN)
 
 test: test-deps

@@ -230,7 +230,26 @@ static int l_get_threads(lua_State *L)
     return 1;
 }
 
+/* ml.memory() -> used_bytes, cap_bytes (cap 0: none) */
+static int l_memory(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)mlua_mem_used(L));
+    lua_pushinteger(L, (lua_Integer)mlua_mem_cap(L));
+    return 2;
+}
+
+/* ml.set_memory_limit(megabytes): inside the program (stock lua5.4 has no cap and ignores it). */
+static int l_set_memory_limit(lua_State *L)
+{
+    lua_Number mb = luaL_checknumber(L, 1);
+    luaL_argcheck(L, mb >= 16, 1, "the memory limit must be at least 16 MB");
+    mlua_set_mem_cap(L, (size_t)(mb * 1048576.0));
+    return 0;
+}
+
 static const luaL_Reg functions[] = {{"load", l_load},
+                                     {"memory", l_memory},
+                                     {"set_memory_limit", l_set_memory_limit},
                                      {"load_idx", l_load_idx},
                                      {"save_idx", l_save_idx},
                                      {"idx_info", l_idx_info},

@@ -13,6 +13,7 @@
 
 typedef struct ltensor {
     ml_tensor *t;
+    size_t charged; /* bytes counted against the state's memory cap */
 } ltensor;
 
 void mlua_push_tensor(lua_State *L, ml_tensor *t, int fresh)
@@ -23,12 +24,22 @@ void mlua_push_tensor(lua_State *L, ml_tensor *t, int fresh)
     }
     ltensor *u = lua_newuserdatauv(L, sizeof *u, 0); /* may raise: t must not leak */
     u->t = NULL;
+    u->charged = 0;
     luaL_setmetatable(L, MLUA_TENSOR);
     u->t = t;
     if (fresh) {
+        size_t bytes = ml_tensor_storage_bytes(t);
+        /* Under a memory cap, tensors count against it like Lua's own memory. */
+        if (!mlua_mem_charge(L, bytes)) {
+            u->t = NULL;
+            ml_tensor_free(t);
+            luaL_error(L, "not enough memory: a tensor of %d MB would pass the memory cap of %d MB",
+                       (int)(bytes >> 20), (int)(mlua_mem_cap(L) >> 20));
+        }
+        u->charged = bytes;
         /* Tell the collector about memory it cannot see, so that garbage
          * tensors are reclaimed without collectgarbage() by hand. */
-        size_t kb = ml_tensor_storage_bytes(t) / 1024;
+        size_t kb = bytes / 1024;
         if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > 1u << 30 ? 1 << 30 : (int)kb);
     }
 }
@@ -494,6 +505,8 @@ static int mm_gc(lua_State *L)
     ltensor *u = luaL_checkudata(L, 1, MLUA_TENSOR);
     ml_tensor_free(u->t);
     u->t = NULL;
+    mlua_mem_uncharge(L, u->charged);
+    u->charged = 0;
     return 0;
 }
 

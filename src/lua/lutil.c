@@ -196,3 +196,102 @@ void mlua_show(lua_State *L, const ml_text *t)
     ml_text_write(t, stdout, s->color ? ML_COLOR_ANSI256 : ML_COLOR_NONE);
     fflush(stdout);
 }
+
+/* ---- memory cap ---- */
+typedef struct mem {
+    size_t used;     /* Lua's own allocations */
+    size_t external; /* tensor storage charged to this state */
+    size_t cap;      /* 0: none */
+} mem;
+
+static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    mem *m = ud;
+    if (!ptr) osize = 0;
+    if (nsize == 0) {
+        free(ptr);
+        m->used -= osize;
+        return NULL;
+    }
+    if (m->cap && nsize > osize && m->used + m->external + (nsize - osize) > m->cap) return NULL;
+    void *p = realloc(ptr, nsize);
+    if (p) m->used = m->used - osize + nsize;
+    return p;
+}
+
+static mem *state_mem(lua_State *L)
+{
+    void *ud;
+    return lua_getallocf(L, &ud) == capped_alloc ? ud : NULL;
+}
+
+static int panic(lua_State *L)
+{
+    fprintf(stderr, "mnistlab: unprotected Lua error: %s\n", lua_tostring(L, -1));
+    return 0;
+}
+
+lua_State *mlua_newstate(size_t cap)
+{
+    mem *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->cap = cap;
+    lua_State *L = lua_newstate(capped_alloc, m);
+    if (!L) {
+        free(m);
+        return NULL;
+    }
+    lua_atpanic(L, panic);
+    return L;
+}
+
+void mlua_close(lua_State *L)
+{
+    if (!L) return;
+    mem *m = state_mem(L);
+    lua_close(L);
+    free(m);
+}
+
+size_t mlua_default_mem_cap(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || size <= 0) return 0;
+    return (size_t)pages * (size_t)size / 2;
+}
+
+size_t mlua_mem_cap(lua_State *L)
+{
+    mem *m = state_mem(L);
+    return m ? m->cap : 0;
+}
+
+size_t mlua_mem_used(lua_State *L)
+{
+    mem *m = state_mem(L);
+    return m ? m->used + m->external : (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024;
+}
+
+void mlua_set_mem_cap(lua_State *L, size_t cap)
+{
+    mem *m = state_mem(L);
+    if (m) m->cap = cap;
+}
+
+int mlua_mem_charge(lua_State *L, size_t bytes)
+{
+    mem *m = state_mem(L);
+    if (!m) return 1;
+    if (m->cap && m->used + m->external + bytes > m->cap) {
+        lua_gc(L, LUA_GCCOLLECT, 0);
+        if (m->used + m->external + bytes > m->cap) return 0;
+    }
+    m->external += bytes;
+    return 1;
+}
+
+void mlua_mem_uncharge(lua_State *L, size_t bytes)
+{
+    mem *m = state_mem(L);
+    if (m) m->external -= bytes < m->external ? bytes : m->external;
+}

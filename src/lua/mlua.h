@@ -26,6 +26,24 @@ ml_tensor *mlua_to_tensor(lua_State *L, int idx); /* NULL if not a tensor */
  * and replaced on the stack by the new tensor (so the collector owns it). */
 ml_tensor *mlua_check_tensor_like(lua_State *L, int idx);
 
+/* ---- memory cap ---- */
+/* A Lua state whose allocations, tensors included, stay under `cap` bytes
+ * (0: no cap).  Past it, Lua raises "not enough memory" in the cell that asked
+ * and everything else stays.  States made by luaL_newstate (stock lua5.4)
+ * have no cap and the functions below do nothing for them. */
+lua_State *mlua_newstate(size_t cap);
+/* Closes a state from mlua_newstate (or luaL_newstate) and frees its accounting. */
+void mlua_close(lua_State *L);
+/* Half of physical memory: the program's default cap. */
+size_t mlua_default_mem_cap(void);
+size_t mlua_mem_cap(lua_State *L);      /* 0 when uncapped */
+size_t mlua_mem_used(lua_State *L);     /* Lua's memory plus tensors */
+void mlua_set_mem_cap(lua_State *L, size_t cap);
+/* Tensor storage accounting (ltensor.c): 0 if `bytes` would pass the cap
+ * even after a full collection. */
+int mlua_mem_charge(lua_State *L, size_t bytes);
+void mlua_mem_uncharge(lua_State *L, size_t bytes);
+
 /* ---- errors ---- */
 /* Raise the library's last error as a Lua error (never returns). */
 int mlua_fail(lua_State *L);
