@@ -1,34 +1,50 @@
 /* mnistlab: the command line.
  *
- *   mnistlab info FILE        type and shape of an IDX file, or why it is refused
- *   mnistlab SCRIPT.lua ARGS  run a Lua script with the module loaded
+ *   mnistlab [--dataset NAME] [--ascii] [NOTEBOOK.md]   the lab (or a notebook) in the terminal
+ *   mnistlab run [options] NOTEBOOK.md                 run every cell headless
+ *   mnistlab SCRIPT.lua ARGS                           run a Lua script with the module loaded
+ *   mnistlab -i                                        a Lua prompt with the module loaded
+ *   mnistlab info FILE                                 type and shape of an IDX file
  *   mnistlab --version | --help */
-#include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
-#include <signal.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "core/progress.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "data/dataset.h"
 #include "data/idx.h"
 #include "ml_config.h"
-
-int luaopen_mnistlab(lua_State *L);
+#include "tui/tui.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: mnistlab [options] [NOTEBOOK.md | SCRIPT.lua [ARGS...]]\n"
-            "       mnistlab info FILE\n"
+            "usage: mnistlab [options] [NOTEBOOK.md]     open the lab (or a notebook) in the terminal\n"
+            "       mnistlab run [options] NOTEBOOK.md   run every cell, print prose and outputs\n"
+            "       mnistlab [options] SCRIPT.lua [ARGS...]\n"
+            "       mnistlab -i                          a Lua prompt with the module loaded as `ml`\n"
+            "       mnistlab info FILE...                an IDX file's type and shape (exit 1 if malformed)\n"
             "\n"
-            "  info FILE      print an IDX file's type and shape (exit 1 if it is malformed)\n"
-            "  SCRIPT.lua     run a Lua script; require \"mnistlab\" is available\n"
-            "  -h, --help     this text\n"
-            "  --version      print the version\n"
+            "options:\n"
+            "  --dataset NAME   data for the lab: digits (the bundled 10,000, default), mnist (all\n"
+            "                   70,000 after scripts/fetch-mnist), fashion, or a folder of IDX files;\n"
+            "                   the same as MNISTLAB_DATASET=NAME\n"
+            "  --ascii          plain ASCII pictures and frames (automatic when the locale is not UTF-8)\n"
+            "  --no-color       no colours (also NO_COLOR=1)\n"
+            "  -h, --help       this text\n"
+            "  --version        print the version\n"
+            "run options:\n"
+            "  --out FILE       also write the report: the notebook with every output below its cell\n"
+            "  --in-place       write the outputs back into the notebook\n"
+            "  --stop-on-error  stop at the first failing cell (later cells keep their old output)\n"
+            "  --width N        width of pictures in cells (default 80)\n"
             "\n"
-            "See mnistlab(1).\n");
+            "Exit status of run: 0 if every cell ran, 1 if a cell failed or was interrupted, 2 for\n"
+            "bad usage or a notebook that cannot be read or written.  See mnistlab(1).\n");
 }
 
 static int cmd_info(int argc, char **argv)
@@ -54,89 +70,113 @@ static int cmd_info(int argc, char **argv)
     return rc;
 }
 
-/* ---- Lua scripts, with Ctrl-C reaching both Lua code and C loops ---- */
-
-static lua_State *running;
-
-static void stop_hook(lua_State *L, lua_Debug *ar)
-{
-    (void)ar;
-    lua_sethook(L, NULL, 0, 0);
-    ml_interrupt_clear();
-    luaL_error(L, "interrupted");
-}
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    ml_interrupt_request();
-    if (running) lua_sethook(running, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-}
-
-static int traceback(lua_State *L)
-{
-    const char *msg = lua_tostring(L, 1);
-    if (!msg) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    luaL_traceback(L, L, msg, 1);
-    return 1;
-}
-
-static int run_script(const char *path, int argc, char **argv)
-{
-    lua_State *L = luaL_newstate();
-    if (!L) {
-        fprintf(stderr, "mnistlab: cannot create a Lua state\n");
-        return 1;
-    }
-    luaL_openlibs(L);
-    luaL_requiref(L, "mnistlab", luaopen_mnistlab, 0);
-    lua_pop(L, 1);
-    lua_createtable(L, argc, 1);
-    lua_pushstring(L, path);
-    lua_rawseti(L, -2, 0);
-    for (int i = 0; i < argc; i++) {
-        lua_pushstring(L, argv[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
-    lua_setglobal(L, "arg");
-
-    lua_pushcfunction(L, traceback);
-    int rc = luaL_loadfile(L, path);
-    if (rc == LUA_OK) {
-        for (int i = 0; i < argc; i++) lua_pushstring(L, argv[i]);
-        running = L;
-        struct sigaction sa, old;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_sigint;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &old);
-        rc = lua_pcall(L, argc, 0, 1);
-        sigaction(SIGINT, &old, NULL);
-        running = NULL;
-    }
-    if (rc != LUA_OK) fprintf(stderr, "mnistlab: %s\n", lua_tostring(L, -1));
-    lua_close(L);
-    return rc == LUA_OK ? 0 : 1;
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+static int locale_is_utf8(void)
+{
+    const char *cs = nl_langinfo(CODESET);
+    return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        usage(stdout);
-        return 0;
-    }
-    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
-        printf("mnistlab %s\n", ML_VERSION);
-        return 0;
-    }
+    setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C"); /* Lua and our reports print numbers with '.' */
+    cli_opts o;
+    memset(&o, 0, sizeof o);
+    o.ascii = !locale_is_utf8();
+    const char *nc = getenv("NO_COLOR");
+    o.color = !(nc && *nc);
+    const char *term = getenv("TERM");
+    if (term && strcmp(term, "dumb") == 0) o.color = 0;
+
+    const char *cmd = NULL, *file = NULL;
+    int interactive = 0, i = 1;
     if (argc >= 2 && strcmp(argv[1], "info") == 0) return cmd_info(argc - 2, argv + 2);
-    if (argc >= 2 && ends_with(argv[1], ".lua")) return run_script(argv[1], argc - 2, argv + 2);
-    usage(stderr);
-    return 2;
+    if (argc >= 2 && strcmp(argv[1], "run") == 0) {
+        cmd = "run";
+        i = 2;
+    }
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("mnistlab %s\n", ML_VERSION);
+            return 0;
+        } else if (strcmp(a, "--ascii") == 0) {
+            o.ascii = 1;
+        } else if (strcmp(a, "--no-color") == 0) {
+            o.color = 0;
+        } else if (strcmp(a, "-i") == 0 || strcmp(a, "--interactive") == 0) {
+            interactive = 1;
+        } else if (strcmp(a, "--dataset") == 0 || strncmp(a, "--dataset=", 10) == 0) {
+            const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || !*v) {
+                fprintf(stderr, "mnistlab: --dataset needs a name (digits, mnist, fashion or a folder)\n");
+                return 2;
+            }
+            setenv("MNISTLAB_DATASET", v, 1);
+        } else if (cmd && (strcmp(a, "--out") == 0 || strcmp(a, "-o") == 0)) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "mnistlab run: --out needs a file name\n");
+                return 2;
+            }
+            o.out = argv[++i];
+        } else if (cmd && strncmp(a, "--out=", 6) == 0) {
+            o.out = a + 6;
+        } else if (cmd && strcmp(a, "--in-place") == 0) {
+            o.in_place = 1;
+        } else if (cmd && strcmp(a, "--stop-on-error") == 0) {
+            o.stop_on_error = 1;
+        } else if (strcmp(a, "--width") == 0 && i + 1 < argc) {
+            char *end;
+            long w = strtol(argv[++i], &end, 10);
+            if (*end || w < 20 || w > 1000) {
+                fprintf(stderr, "mnistlab: --width must be a number of cells from 20 to 1000, got '%s'\n", argv[i]);
+                return 2;
+            }
+            o.width = (int)w;
+        } else if (!cmd && !file && strcmp(a, "run") == 0) {
+            cmd = "run"; /* options may come before the command */
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "mnistlab: unknown option '%s' (see mnistlab --help)\n", a);
+            return 2;
+        } else {
+            file = a;
+            if (!cmd && ends_with(a, ".lua")) return cli_run_script(a, argc - i - 1, argv + i + 1, &o);
+            if (i + 1 < argc) {
+                /* options may also follow the notebook */
+                continue;
+            }
+        }
+    }
+    if (interactive) return cli_repl(&o);
+    if (cmd) {
+        if (!file) {
+            fprintf(stderr, "mnistlab run: expected a notebook (NOTEBOOK.md)\n");
+            return 2;
+        }
+        return cli_run_notebook(file, &o);
+    }
+    char lab[ML_PATH_MAX];
+    if (!file) {
+        if (ml_share_path("notebooks/mnist-lab.md", lab, sizeof lab)) {
+            fprintf(stderr, "mnistlab: the built-in lab is missing: %s\n", ml_last_error());
+            return 1;
+        }
+        file = lab;
+    }
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "mnistlab: the notebook view needs a terminal; to run %s without one use\n"
+                        "    mnistlab run %s\n", file, file);
+        return 2;
+    }
+    tui_opts t = {.ascii = o.ascii, .color = o.color};
+    return tui_main(file, &t);
 }

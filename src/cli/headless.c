@@ -1,0 +1,270 @@
+/* The headless runner: mnistlab run NOTEBOOK.md, scripts and the prompt.
+ *
+ * Output to a file or a pipe is the report itself (the notebook with each
+ * output below its cell), as plain text; to a terminal, prose and code are
+ * printed as they are and outputs with colours (unless NO_COLOR).  A compact
+ * progress line goes to stderr when it is a terminal. */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/fileio.h"
+#include "notebook/notebook.h"
+#include "notebook/runner.h"
+
+/* ---- progress on stderr ---- */
+typedef struct hl_state {
+    int tty;
+    double last;
+    int shown;
+} hl_state;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void hl_progress(void *ud, const char *stage, int64_t done, int64_t total)
+{
+    hl_state *h = ud;
+    if (!h->tty) return;
+    double t = now_s();
+    if (t - h->last < 0.1 && done != total) return;
+    h->last = t;
+    if (total > 0)
+        fprintf(stderr, "\r\033[K%s %lld/%lld (%d%%)  Ctrl-C stops", stage ? stage : "working", (long long)done,
+                (long long)total, (int)(100.0 * (double)done / (double)total));
+    else
+        fprintf(stderr, "\r\033[K%s %lld  Ctrl-C stops", stage ? stage : "working", (long long)done);
+    fflush(stderr);
+    h->shown = 1;
+}
+
+static void hl_clear(hl_state *h)
+{
+    if (h->shown) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+    h->shown = 0;
+}
+
+/* ---- printing to a terminal ---- */
+static void print_rich(const nb_output *out, int color)
+{
+    for (int i = 0; i < out->n; i++) {
+        const nb_item *it = &out->items[i];
+        if (it->kind == NB_ITEM_PICTURE) {
+            ml_text_write(&it->pic, stdout, color ? ML_COLOR_ANSI256 : ML_COLOR_NONE);
+        } else if (it->kind == NB_ITEM_ERROR && color) {
+            fputs("\033[31m", stdout);
+            fwrite(it->text, 1, it->len, stdout);
+            fputs("\033[0m", stdout);
+        } else if (it->text) {
+            fwrite(it->text, 1, it->len, stdout);
+        }
+    }
+    fflush(stdout);
+}
+
+static void print_prose(const nb_block *b, int color)
+{
+    if (!color) {
+        fwrite(b->raw, 1, b->len, stdout);
+        return;
+    }
+    /* headings in bold */
+    const char *s = b->raw, *end = b->raw + b->len;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *e = nl ? nl + 1 : end;
+        if (*s == '#') fputs("\033[1m", stdout);
+        fwrite(s, 1, (size_t)(e - s - (nl ? 1 : 0)), stdout);
+        if (*s == '#') fputs("\033[0m", stdout);
+        if (nl) fputc('\n', stdout);
+        s = e;
+    }
+}
+
+int cli_run_notebook(const char *path, const cli_opts *o)
+{
+    notebook nb;
+    if (nb_read(&nb, path)) {
+        fprintf(stderr, "mnistlab: %s\n", ml_last_error());
+        return 2;
+    }
+    hl_state h = {.tty = isatty(STDERR_FILENO)};
+    nb_host host = {.progress = hl_progress, .ud = &h};
+    nb_runner *r = nb_runner_new(&host);
+    if (!r) {
+        fprintf(stderr, "mnistlab: %s\n", ml_last_error());
+        nb_free(&nb);
+        return 2;
+    }
+    int tty = isatty(STDOUT_FILENO);
+    int color = tty && o->color;
+    nb_runner_set_view(r, o->width > 0 ? o->width : 80, 24, o->ascii, color);
+
+    int failed = 0, stopped = 0, ncell = 0;
+    for (int i = 0; i < nb.nblocks; i++) {
+        nb_block *b = &nb.blocks[i];
+        if (b->kind == NB_PROSE) {
+            print_prose(b, color);
+            continue;
+        }
+        if (b->kind == NB_OUTPUT) { /* an old output: printed only if its cell did not run */
+            if (stopped) fwrite(b->raw, 1, b->len, stdout);
+            continue;
+        }
+        ncell++;
+        if (color) fputs("\033[2m", stdout);
+        fwrite(b->raw, 1, b->len, stdout);
+        if (b->len && b->raw[b->len - 1] != '\n') fputc('\n', stdout);
+        if (color) fputs("\033[0m", stdout);
+        fflush(stdout);
+        if (stopped) continue;
+        nb_output out;
+        nb_output_init(&out);
+        nb_run_status rs = nb_run_cell(r, &nb, i, &out);
+        hl_clear(&h);
+        b = &nb.blocks[i]; /* the block array may have moved */
+        int ob = nb_output_of(&nb, i);
+        if (color) {
+            print_rich(&out, 1);
+        } else if (ob >= 0) {
+            /* the output block as the report has it (the cell's text above
+             * already ended with its line end) */
+            const nb_block *obk = &nb.blocks[ob];
+            fwrite(obk->raw, 1, obk->len, stdout);
+        }
+        fflush(stdout);
+        nb_output_free(&out);
+        if (rs != NB_RUN_OK) {
+            failed++;
+            fprintf(stderr, "mnistlab: %s: cell %d (line %d) %s\n", path, ncell, b->line,
+                    rs == NB_RUN_INTERRUPTED ? "was interrupted" : "failed");
+            if (o->stop_on_error || rs == NB_RUN_INTERRUPTED) stopped = 1;
+        }
+    }
+    fflush(stdout);
+    int rc = failed ? 1 : 0;
+    if (o->out && nb_write(&nb, o->out)) {
+        fprintf(stderr, "mnistlab: %s\n", ml_last_error());
+        rc = 2;
+    }
+    if (o->in_place && nb_write(&nb, path)) {
+        fprintf(stderr, "mnistlab: %s\n", ml_last_error());
+        rc = 2;
+    }
+    nb_runner_free(r);
+    nb_free(&nb);
+    return rc;
+}
+
+/* ---- scripts ---- */
+int cli_run_script(const char *path, int argc, char **argv, const cli_opts *o)
+{
+    char *code;
+    size_t n;
+    if (ml_read_file(path, &code, &n)) {
+        fprintf(stderr, "mnistlab: %s\n", ml_last_error());
+        return 1;
+    }
+    if (n && code[0] == '#') /* a #! line: keep the line count */
+        for (size_t i = 0; i < n && code[i] != '\n'; i++) code[i] = ' ';
+    hl_state h = {.tty = isatty(STDERR_FILENO)};
+    nb_host host = {.progress = hl_progress, .ud = &h};
+    nb_runner *r = nb_runner_new(&host);
+    if (!r) {
+        fprintf(stderr, "mnistlab: %s\n", ml_last_error());
+        free(code);
+        return 1;
+    }
+    nb_runner_set_view(r, o->width > 0 ? o->width : 0, 0, o->ascii, isatty(STDOUT_FILENO) && o->color);
+    if (o->width <= 0) {
+        const char *cols = getenv("COLUMNS");
+        nb_runner_set_view(r, cols && atoi(cols) > 0 ? atoi(cols) : 80, 24, o->ascii,
+                           isatty(STDOUT_FILENO) && o->color);
+    }
+    lua_State *L = nb_runner_lua(r);
+    lua_createtable(L, argc, 1);
+    lua_pushstring(L, path);
+    lua_rawseti(L, -2, 0);
+    for (int i = 0; i < argc; i++) {
+        lua_pushstring(L, argv[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setglobal(L, "arg");
+    fflush(stdout);
+    nb_run_status rs = nb_runner_run(r, code, n, path, NULL, 0);
+    hl_clear(&h);
+    free(code);
+    nb_runner_free(r);
+    return rs == NB_RUN_OK ? 0 : 1;
+}
+
+/* ---- the prompt ---- */
+int cli_repl(const cli_opts *o)
+{
+    hl_state h = {.tty = isatty(STDERR_FILENO)};
+    nb_host host = {.progress = hl_progress, .ud = &h};
+    nb_runner *r = nb_runner_new(&host);
+    if (!r) {
+        fprintf(stderr, "mnistlab: %s\n", ml_last_error());
+        return 1;
+    }
+    const char *cols = getenv("COLUMNS");
+    nb_runner_set_view(r, cols && atoi(cols) > 0 ? atoi(cols) : 80, 24, o->ascii, isatty(STDOUT_FILENO) && o->color);
+    int tty = isatty(STDIN_FILENO);
+    if (tty)
+        printf("mnistlab %s: Lua 5.4 with the module loaded as `ml`. Ctrl-C stops a computation, Ctrl-D quits.\n",
+               LUA_VERSION_MAJOR "." LUA_VERSION_MINOR);
+    lua_State *L = nb_runner_lua(r);
+    char line[4096];
+    char *chunk = NULL;
+    size_t clen = 0;
+    int rc = 0;
+    for (;;) {
+        if (tty) {
+            fputs(chunk ? ">> " : "> ", stdout);
+            fflush(stdout);
+        }
+        if (!fgets(line, sizeof line, stdin)) break;
+        size_t ln = strlen(line);
+        char *nc = realloc(chunk, clen + ln + 1);
+        if (!nc) break;
+        chunk = nc;
+        memcpy(chunk + clen, line, ln + 1);
+        clen += ln;
+        /* incomplete statement? wait for more lines, as lua5.4 does */
+        int st = luaL_loadbuffer(L, chunk, clen, "=stdin");
+        if (st == LUA_ERRSYNTAX) {
+            size_t ml;
+            const char *msg = lua_tolstring(L, -1, &ml);
+            int incomplete = msg && ml >= 5 && strcmp(msg + ml - 5, "<eof>") == 0;
+            lua_pop(L, 1);
+            /* an expression (`1 + 1`) does not compile as a statement */
+            lua_pushfstring(L, "return %s", chunk);
+            int st2 = luaL_loadbuffer(L, lua_tostring(L, -1), lua_rawlen(L, -1), "=stdin");
+            lua_pop(L, 2);
+            if (incomplete && st2 != LUA_OK) continue;
+        } else {
+            lua_pop(L, 1);
+        }
+        if (nb_runner_run(r, chunk, clen, "stdin", NULL, 1) != NB_RUN_OK) rc = 1;
+        hl_clear(&h);
+        free(chunk);
+        chunk = NULL;
+        clen = 0;
+    }
+    if (tty) putchar('\n');
+    free(chunk);
+    nb_runner_free(r);
+    return tty ? 0 : rc;
+}

@@ -1,0 +1,81 @@
+/* mnistlab notebooks: running cells in one Lua state.
+ *
+ * The runner owns one lua_State with the mnistlab module preloaded (also as
+ * the global `ml`).  While a cell runs, print, io.write to stdout and every
+ * picture (mlua_show) land in the cell's output, a list of rich items; the
+ * report keeps their plain text, the TUI draws them with colours.  Ctrl-C
+ * (SIGINT) stops the running cell, in Lua code through a count hook and in C
+ * loops through ml_progress_update; the state stays usable.  The headless
+ * runner and the TUI share this code. */
+#ifndef ML_NOTEBOOK_RUNNER_H
+#define ML_NOTEBOOK_RUNNER_H
+
+#include <lua.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "notebook/notebook.h"
+#include "plot/text.h"
+
+/* ---- a cell's output ---- */
+typedef enum nb_item_kind { NB_ITEM_TEXT = 0, NB_ITEM_PICTURE = 1, NB_ITEM_ERROR = 2 } nb_item_kind;
+
+typedef struct nb_item {
+    nb_item_kind kind;
+    char *text; /* TEXT and ERROR: UTF-8 */
+    size_t len, cap;
+    ml_text pic; /* PICTURE */
+} nb_item;
+
+typedef struct nb_output {
+    nb_item *items;
+    int n, cap;
+} nb_output;
+
+void nb_output_init(nb_output *o);
+void nb_output_free(nb_output *o);
+void nb_output_text(nb_output *o, const char *s, size_t n);
+void nb_output_error(nb_output *o, const char *s);
+void nb_output_picture(nb_output *o, const ml_text *t);
+/* Plain text of every item, each picture line ending with '\n'; the result
+ * ends with '\n' unless empty.  malloc'ed; NULL only when out of memory. */
+char *nb_output_plain(const nb_output *o, size_t *n);
+
+/* ---- the runner ---- */
+typedef struct nb_host {
+    /* Long C work reports progress (may be NULL). */
+    void (*progress)(void *ud, const char *stage, int64_t done, int64_t total);
+    /* Called often while a cell runs (from the Lua count hook and progress):
+     * read the keyboard, redraw.  May be NULL. */
+    void (*poll)(void *ud);
+    /* The running cell's output grew (may be NULL). */
+    void (*changed)(void *ud);
+    void *ud;
+} nb_host;
+
+typedef enum nb_run_status { NB_RUN_OK = 0, NB_RUN_ERROR = 1, NB_RUN_INTERRUPTED = 2 } nb_run_status;
+
+typedef struct nb_runner nb_runner;
+
+/* NULL (with a message in ml_last_error) if Lua cannot start. */
+nb_runner *nb_runner_new(const nb_host *host);
+void nb_runner_free(nb_runner *r);
+lua_State *nb_runner_lua(nb_runner *r);
+/* Size and mode of pictures (width/height in cells). */
+void nb_runner_set_view(nb_runner *r, int width, int height, int ascii, int color);
+
+/* Run a chunk.  `name` names it in messages ("cell 3").  Output goes to
+ * `out`, or to stdout when out is NULL.  With `values`, the results of an
+ * expression are printed (the interactive prompt). */
+nb_run_status nb_runner_run(nb_runner *r, const char *code, size_t n, const char *name, nb_output *out,
+                            int values);
+
+/* Run cell `block` of nb, and store its output in the notebook (replacing
+ * the old one; an empty output removes it).  `out` (may be NULL) receives
+ * the rich output. */
+nb_run_status nb_run_cell(nb_runner *r, notebook *nb, int block, nb_output *out);
+
+/* Number of the cell (1-based) at block index b. */
+int nb_cell_number(const notebook *nb, int b);
+
+#endif

@@ -1,0 +1,14 @@
+/* mnistlab TUI: the notebook in a terminal (ncursesw). */
+#ifndef ML_TUI_TUI_H
+#define ML_TUI_TUI_H
+
+typedef struct tui_opts {
+    int ascii; /* plain ASCII glyphs only */
+    int color; /* colours allowed (NO_COLOR unset, no --no-color) */
+} tui_opts;
+
+/* Opens the notebook at `path` and runs until the user quits.  Returns the
+ * program's exit status (0, or 1 if the notebook cannot be opened). */
+int tui_main(const char *path, const tui_opts *o);
+
+#endif
