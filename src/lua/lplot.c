@@ -523,6 +523,659 @@ static int l_countplot(lua_State *L)
     return do_bar(L, 0);
 }
 
+/* ---- numeric vectors ---- */
+/* A tensor (any shape, flattened) or an array of numbers: pushes a userdata
+ * of doubles and returns it; *n gets the length. */
+static double *read_vec(lua_State *L, int i, int *n, const char *who, const char *what)
+{
+    i = lua_absindex(L, i);
+    ml_tensor *t = mlua_to_tensor(L, i);
+    if (t) {
+        int64_t m = ml_tensor_numel(t);
+        if (m > 100000000) luaL_error(L, "%s: %s has too many values", who, what);
+        double *v = lua_newuserdatauv(L, sizeof *v * (size_t)(m ? m : 1), 0);
+        for (int64_t j = 0; j < m; j++) v[j] = t->data[j];
+        *n = (int)m;
+        return v;
+    }
+    if (!lua_istable(L, i)) luaL_error(L, "%s: %s must be a tensor or an array of numbers, got %s", who, what,
+                                       luaL_typename(L, i));
+    int m = (int)lua_rawlen(L, i);
+    double *v = lua_newuserdatauv(L, sizeof *v * (size_t)(m ? m : 1), 0);
+    for (int j = 0; j < m; j++) {
+        lua_rawgeti(L, i, j + 1);
+        int isnum;
+        v[j] = lua_tonumberx(L, -1, &isnum);
+        if (!isnum) luaL_error(L, "%s: %s[%d] is %s, not a number", who, what, j + 1, luaL_typename(L, -1));
+        lua_pop(L, 1);
+    }
+    *n = m;
+    return v;
+}
+
+static int is_vec(lua_State *L, int i)
+{
+    if (mlua_to_tensor(L, i)) return 1;
+    if (!lua_istable(L, i)) return 0;
+    int t = lua_rawgeti(L, i, 1);
+    lua_pop(L, 1);
+    return t == LUA_TNUMBER;
+}
+
+/* xlim = {a, b} */
+static void read_lim(lua_State *L, int oi, const char *key, double *lo, double *hi)
+{
+    int ty = mlua_opt_field(L, oi, key);
+    if (ty == LUA_TTABLE) {
+        lua_rawgeti(L, -1, 1);
+        lua_rawgeti(L, -2, 2);
+        if (!lua_isnil(L, -2)) *lo = luaL_checknumber(L, -2);
+        if (!lua_isnil(L, -1)) *hi = luaL_checknumber(L, -1);
+        lua_pop(L, 2);
+    } else if (ty != LUA_TNIL) {
+        luaL_error(L, "option '%s': expected {min, max}, got %s", key, lua_typename(L, ty));
+    }
+    lua_pop(L, 1);
+}
+
+static void read_axes_opts(lua_State *L, int oi, popts *p)
+{
+    read_lim(L, oi, "xlim", &p->o.xmin, &p->o.xmax);
+    read_lim(L, oi, "ylim", &p->o.ymin, &p->o.ymax);
+    const char *ys = mlua_opt_string(L, oi, "yscale", "linear");
+    if (strcmp(ys, "log") == 0) p->o.logy = 1;
+    else if (strcmp(ys, "linear") != 0) luaL_error(L, "option 'yscale': expected \"linear\" or \"log\", got \"%s\"", ys);
+    p->o.logy = mlua_opt_bool(L, oi, "logy", p->o.logy);
+    p->o.xinteger = mlua_opt_bool(L, oi, "xinteger", 0);
+    if (mlua_opt_field(L, oi, "markers") == LUA_TBOOLEAN) p->o.markers = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (mlua_opt_field(L, oi, "legend") == LUA_TBOOLEAN) p->o.legend = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+}
+
+/* Default height of an x-y chart: a quarter of the width, within the sink. */
+static void default_height(lua_State *L, popts *p)
+{
+    if (p->height_given) return;
+    const mlua_sink *s = mlua_get_sink(L);
+    int h = p->o.width / 4;
+    if (h < 12) h = 12;
+    int sh = s->height > 0 ? s->height : 24;
+    if (h > sh - 1 && sh - 1 >= 10) h = sh - 1;
+    p->o.height = h;
+}
+
+static const char *const LINE_OPTS[] = {"title", "xlabel", "ylabel", "legend", "labels", "xlim", "ylim", "yscale",
+                                        "logy", "xinteger", "markers", "width", "height", "ascii", "color",
+                                        "canvas", "show", NULL};
+
+/* ml.plot(y [, opts]), ml.plot(x, y [, opts]), ml.plot({y1, y2, ...} [, opts]),
+ * ml.plot({{x = , y = , name = }, ...}), ml.plot({train = y1, validation = y2}) */
+static int l_plot(lua_State *L)
+{
+    int oi = 2;
+    int xi = 0, yi = 1;
+    if (lua_gettop(L) >= 2 && is_vec(L, 1) && is_vec(L, 2)) {
+        xi = 1;
+        yi = 2;
+        oi = 3;
+    }
+    mlua_check_opts(L, oi, "plot", LINE_OPTS);
+    popts p;
+    read_opts(L, oi, &p);
+    read_axes_opts(L, oi, &p);
+    default_height(L, &p);
+    ml_series s[16];
+    int ns = 0;
+    luaL_checkstack(L, 64, "plot");
+    lua_createtable(L, 16, 0); /* keeps names alive */
+    int keep = lua_gettop(L);
+    int legend_tab = mlua_opt_field(L, oi, "legend") == LUA_TTABLE ? lua_gettop(L) : 0;
+    if (!legend_tab) {
+        lua_pop(L, 1);
+        if (mlua_opt_field(L, oi, "labels") == LUA_TTABLE) legend_tab = lua_gettop(L);
+        else lua_pop(L, 1);
+    }
+    if (is_vec(L, yi)) {
+        int n, nx = 0;
+        s[0].y = read_vec(L, yi, &n, "plot", "y");
+        s[0].x = xi ? read_vec(L, xi, &nx, "plot", "x") : NULL;
+        if (xi && nx != n) return luaL_error(L, "plot: x has %d values but y has %d", nx, n);
+        s[0].n = n;
+        s[0].name = NULL;
+        if (legend_tab && lua_rawgeti(L, legend_tab, 1) == LUA_TSTRING) {
+            s[0].name = lua_tostring(L, -1);
+            lua_rawseti(L, keep, 1);
+        }
+        ns = 1;
+    } else if (lua_istable(L, yi)) {
+        int nlist = (int)lua_rawlen(L, yi);
+        if (nlist > 0) {
+            for (int k = 0; k < nlist; k++) {
+                if (ns == 16) return luaL_error(L, "plot: at most 16 series");
+                lua_rawgeti(L, yi, k + 1);
+                int e = lua_gettop(L);
+                s[ns].name = NULL;
+                s[ns].x = NULL;
+                if (is_vec(L, e)) {
+                    s[ns].y = read_vec(L, e, &s[ns].n, "plot", "series");
+                } else if (lua_istable(L, e)) {
+                    lua_getfield(L, e, "y");
+                    if (lua_isnil(L, -1)) return luaL_error(L, "plot: series %d has no y", k + 1);
+                    s[ns].y = read_vec(L, -1, &s[ns].n, "plot", "y");
+                    lua_getfield(L, e, "x");
+                    if (!lua_isnil(L, -1)) {
+                        int nx;
+                        s[ns].x = read_vec(L, -1, &nx, "plot", "x");
+                        if (nx != s[ns].n)
+                            return luaL_error(L, "plot: series %d: x has %d values but y has %d", k + 1, nx, s[ns].n);
+                    }
+                    if (lua_getfield(L, e, "name") == LUA_TSTRING || (lua_pop(L, 1), lua_getfield(L, e, "label")) == LUA_TSTRING) {
+                        s[ns].name = lua_tostring(L, -1);
+                        lua_rawseti(L, keep, ns + 1);
+                    }
+                } else {
+                    return luaL_error(L, "plot: series %d must be an array, a tensor or {x=, y=, name=}", k + 1);
+                }
+                if (!s[ns].name && legend_tab && lua_rawgeti(L, legend_tab, k + 1) == LUA_TSTRING) {
+                    s[ns].name = lua_tostring(L, -1);
+                    lua_rawseti(L, keep, ns + 1);
+                }
+                ns++;
+            }
+        } else {
+            /* {name = y, ...}: series in name order */
+            lua_newtable(L);
+            int names = lua_gettop(L);
+            int m = 0;
+            lua_pushnil(L);
+            while (lua_next(L, yi)) {
+                lua_pop(L, 1);
+                if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "plot: expected series, got a table with non-name keys");
+                lua_pushvalue(L, -1);
+                lua_rawseti(L, names, ++m);
+            }
+            if (m > 16) return luaL_error(L, "plot: at most 16 series");
+            lua_getglobal(L, "table");
+            lua_getfield(L, -1, "sort");
+            lua_pushvalue(L, names);
+            lua_call(L, 1, 0);
+            lua_pop(L, 1);
+            for (int k = 0; k < m; k++) {
+                lua_rawgeti(L, names, k + 1);
+                s[ns].name = lua_tostring(L, -1);
+                lua_gettable(L, yi);
+                s[ns].x = NULL;
+                s[ns].y = read_vec(L, -1, &s[ns].n, "plot", s[ns].name);
+                ns++;
+            }
+        }
+    } else {
+        return luaL_error(L, "plot: expected y values (a tensor or an array), got %s", luaL_typename(L, yi));
+    }
+    if (ns == 0) return luaL_error(L, "plot: no series to draw");
+    lchart *c = new_chart(L);
+    if (ml_plot_line(&c->t, s, ns, &p.o)) return mlua_fail(L);
+    return finish(L, c, &p);
+}
+
+/* Labels (hue) as classes 0..K-1: a float per point and K. */
+static float *read_hue(lua_State *L, int i, int64_t n, int *nclass)
+{
+    ml_tensor *t = mlua_check_tensor_like(L, i);
+    if (ml_tensor_numel(t) != n)
+        luaL_error(L, "scatter: %d points but %d hue labels", (int)n, (int)ml_tensor_numel(t));
+    int K = 0;
+    for (int64_t j = 0; j < n; j++) {
+        float f = t->data[j];
+        if (!(f >= 0 && f < 16 && f == floorf(f)))
+            luaL_error(L, "scatter: hue[%d] is %f; hue labels must be integers 0..15", (int)j + 1, (double)f);
+        if ((int)f + 1 > K) K = (int)f + 1;
+    }
+    *nclass = K;
+    return t->data;
+}
+
+static const char *const SCATTER_OPTS[] = {"title", "xlabel", "ylabel", "hue", "c", "classes", "legend", "xlim",
+                                           "ylim", "yscale", "logy", "width", "height", "ascii", "color",
+                                           "canvas", "show", NULL};
+
+/* ml.scatter(x, y [, opts]) or ml.scatter(P [, opts]) with P n x 2; hue = labels */
+static int l_scatter(lua_State *L)
+{
+    const float *x, *y;
+    int64_t n, xs = 1, ys = 1;
+    int oi;
+    ml_tensor *P = mlua_to_tensor(L, 1);
+    if (P && P->ndim == 2 && P->shape[1] >= 2 && (lua_isnoneornil(L, 2) || lua_istable(L, 2)) && !mlua_to_tensor(L, 2)) {
+        n = P->shape[0];
+        x = P->data;
+        y = P->data + 1;
+        xs = ys = P->shape[1];
+        oi = 2;
+    } else {
+        ml_tensor *tx = mlua_check_tensor_like(L, 1);
+        ml_tensor *ty = mlua_check_tensor_like(L, 2);
+        n = ml_tensor_numel(tx);
+        if (ml_tensor_numel(ty) != n)
+            return luaL_error(L, "scatter: x has %d values but y has %d", (int)n, (int)ml_tensor_numel(ty));
+        x = tx->data;
+        y = ty->data;
+        oi = 3;
+    }
+    mlua_check_opts(L, oi, "scatter", SCATTER_OPTS);
+    popts p;
+    read_opts(L, oi, &p);
+    read_axes_opts(L, oi, &p);
+    default_height(L, &p);
+    const float *cls = NULL;
+    int nclass = 0;
+    int hf = mlua_opt_field(L, oi, "hue");
+    if (hf == LUA_TNIL) {
+        lua_pop(L, 1);
+        hf = mlua_opt_field(L, oi, "c");
+    }
+    if (hf != LUA_TNIL) cls = read_hue(L, lua_gettop(L), n, &nclass);
+    const char *names[16] = {0};
+    if (cls && mlua_opt_field(L, oi, "classes") == LUA_TTABLE) {
+        int ct = lua_gettop(L);
+        for (int k = 0; k < nclass; k++) {
+            if (lua_geti(L, ct, k) == LUA_TSTRING) names[k] = lua_tostring(L, -1); /* the table keeps it */
+            lua_pop(L, 1);
+        }
+    }
+    if (cls && mlua_opt_field(L, oi, "legend") == LUA_TTABLE) {
+        int lt = lua_gettop(L);
+        for (int k = 0; k < nclass; k++) {
+            if (lua_rawgeti(L, lt, k + 1) == LUA_TSTRING) names[k] = lua_tostring(L, -1);
+            lua_pop(L, 1);
+        }
+    }
+    lchart *c = new_chart(L);
+    if (ml_plot_scatter(&c->t, x, xs, y, ys, n, cls, nclass, names, &p.o)) return mlua_fail(L);
+    return finish(L, c, &p);
+}
+
+/* ml.hist(values [, {bins = 20, ...}]) */
+static int l_hist(lua_State *L)
+{
+    static const char *const known[] = {"title", "xlabel", "ylabel", "bins", "xlim", "width", "height", "ascii",
+                                        "color", "show", NULL};
+    mlua_check_opts(L, 2, "hist", known);
+    popts p;
+    read_opts(L, 2, &p);
+    read_lim(L, 2, "xlim", &p.o.xmin, &p.o.xmax);
+    default_height(L, &p);
+    lua_Integer bins = mlua_opt_integer(L, 2, "bins", 0);
+    if (bins < 0) return luaL_error(L, "hist: option 'bins' must be >= 1, got %d", (int)bins);
+    int n;
+    double *v = read_vec(L, 1, &n, "hist", "values");
+    lchart *c = new_chart(L);
+    if (ml_plot_hist(&c->t, v, n, (int)bins, &p.o)) return mlua_fail(L);
+    return finish(L, c, &p);
+}
+
+/* Label names for heatmap rows/cols: a table indexed from 1 (an array) or
+ * from 0 (classes); NULL entries get the index. */
+static const char **names_from(lua_State *L, int t, int n)
+{
+    const char **v = lua_newuserdatauv(L, sizeof *v * (size_t)n, 0);
+    int zero = 0;
+    if (t) {
+        lua_rawgeti(L, t, 0);
+        zero = !lua_isnil(L, -1);
+        lua_pop(L, 1);
+    }
+    for (int i = 0; i < n; i++) {
+        v[i] = NULL;
+        if (t && lua_rawgeti(L, t, i + (zero ? 0 : 1)) == LUA_TSTRING) v[i] = lua_tostring(L, -1);
+        else if (t && lua_isnumber(L, -1)) v[i] = lua_tostring(L, -1); /* converted in place: the table keeps */
+        if (t) lua_pop(L, 1);
+    }
+    return v;
+}
+
+/* ml.heatmap(M [, {labels = names, xticklabels =, yticklabels =, annot = true, title =, xlabel =, ylabel =}]) */
+static int l_heatmap(lua_State *L)
+{
+    static const char *const known[] = {"title", "xlabel", "ylabel", "labels", "classes", "xticklabels",
+                                        "yticklabels", "annot", "vmin", "vmax", "width", "height", "ascii",
+                                        "color", "show", NULL};
+    mlua_check_opts(L, 2, "heatmap", known);
+    ml_tensor *M = mlua_check_tensor_like(L, 1);
+    if (M->ndim != 2) {
+        char b[64];
+        return luaL_error(L, "heatmap: expected a 2-D matrix, got shape %s", ml_tensor_shape_str(M, b, sizeof b));
+    }
+    popts p;
+    read_opts(L, 2, &p);
+    p.o.vmin = mlua_opt_number(L, 2, "vmin", NAN);
+    p.o.vmax = mlua_opt_number(L, 2, "vmax", NAN);
+    if (mlua_opt_field(L, 2, "annot") == LUA_TBOOLEAN) p.o.values = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (!p.width_given) p.o.width = 0;
+    const mlua_sink *s = mlua_get_sink(L);
+    int sw = s->width > 0 ? s->width : 80;
+    p.o.width = p.width_given ? p.o.width : sw;
+    int rows = (int)M->shape[0], cols = (int)M->shape[1];
+    int lab = 0, xl = 0, yl = 0;
+    if (mlua_opt_field(L, 2, "labels") == LUA_TTABLE || (lua_pop(L, 1), mlua_opt_field(L, 2, "classes")) == LUA_TTABLE)
+        lab = lua_gettop(L);
+    if (mlua_opt_field(L, 2, "xticklabels") == LUA_TTABLE) xl = lua_gettop(L);
+    if (mlua_opt_field(L, 2, "yticklabels") == LUA_TTABLE) yl = lua_gettop(L);
+    const char **rn = names_from(L, yl ? yl : lab, rows);
+    const char **cn = names_from(L, xl ? xl : lab, cols);
+    double *m = lua_newuserdatauv(L, sizeof *m * (size_t)(rows * cols > 0 ? rows * cols : 1), 0);
+    for (int64_t i = 0; i < (int64_t)rows * cols; i++) m[i] = M->data[i];
+    lchart *c = new_chart(L);
+    if (ml_plot_heatmap(&c->t, m, rows, cols, rn, cn, &p.o)) return mlua_fail(L);
+    return finish(L, c, &p);
+}
+
+/* Formats one table value: strings as they are, integers plainly, other
+ * numbers with fmt (a printf format for one double; default "%.4f"). */
+static const char *cell_string(lua_State *L, int idx, const char *fmt)
+{
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL: return "";
+    case LUA_TBOOLEAN: return lua_toboolean(L, idx) ? "yes" : "no";
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) return lua_pushfstring(L, "%I", lua_tointeger(L, idx));
+        else {
+            double v = lua_tonumber(L, idx);
+            char b[64];
+            if (!isfinite(v)) snprintf(b, sizeof b, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+            else if (fmt) snprintf(b, sizeof b, fmt, v);
+            else snprintf(b, sizeof b, "%.4f", v); /* floats keep their decimals: 1.0 -> 1.0000 */
+            return lua_pushstring(L, b);
+        }
+    default: return luaL_tolstring(L, idx, NULL);
+    }
+}
+
+/* A printf format for one double: exactly one conversion among e f g (with flags, width, precision). */
+static int valid_fmt(const char *f)
+{
+    int conv = 0;
+    for (const char *p = f; *p; p++) {
+        if (*p != '%') continue;
+        if (p[1] == '%') {
+            p++;
+            continue;
+        }
+        p++;
+        while (*p && strchr("-+ #0", *p)) p++;
+        while (*p >= '0' && *p <= '9') p++;
+        if (*p == '.') {
+            p++;
+            while (*p >= '0' && *p <= '9') p++;
+        }
+        if (!*p || !strchr("eEfFgG", *p)) return 0;
+        conv++;
+    }
+    return conv == 1 && strlen(f) < 32;
+}
+
+/* ml.table(rows [, {header = {...}, columns = {...}, align = "lrr", fmt = "%.3f" | {per column}, title =}]) */
+static int l_table(lua_State *L)
+{
+    static const char *const known[] = {"header", "columns", "align", "fmt", "title", "width", "ascii", "color",
+                                        "show", NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    mlua_check_opts(L, 2, "table", known);
+    popts p;
+    read_opts(L, 2, &p);
+    if (!p.width_given) p.o.width = 0;
+    int nrows = (int)lua_rawlen(L, 1);
+    luaL_checkstack(L, 32, "table");
+    int hdr = mlua_opt_field(L, 2, "header") == LUA_TTABLE ? lua_gettop(L) : 0;
+    int colt = mlua_opt_field(L, 2, "columns") == LUA_TTABLE ? lua_gettop(L) : 0;
+    int fmtt = 0;
+    const char *fmt1 = NULL;
+    int ft = mlua_opt_field(L, 2, "fmt");
+    if (ft == LUA_TSTRING) fmt1 = lua_tostring(L, -1);
+    else if (ft == LUA_TTABLE) fmtt = lua_gettop(L);
+    else if (ft != LUA_TNIL) return luaL_error(L, "option 'fmt': expected a format string or a table of them");
+    if (fmt1 && !valid_fmt(fmt1)) return luaL_error(L, "table: fmt \"%s\" must format one number (e.g. \"%%.3f\")", fmt1);
+    const char *align = mlua_opt_string(L, 2, "align", NULL);
+    /* records or arrays? */
+    int records = 0;
+    if (nrows > 0) {
+        lua_rawgeti(L, 1, 1);
+        if (!lua_istable(L, -1)) return luaL_error(L, "table: row 1 must be a table, got %s", luaL_typename(L, -1));
+        records = lua_rawlen(L, -1) == 0;
+        lua_pop(L, 1);
+    }
+    /* the record keys of each column */
+    lua_newtable(L);
+    int keys = lua_gettop(L);
+    int ncols = 0;
+    if (records) {
+        if (colt) {
+            ncols = (int)lua_rawlen(L, colt);
+            for (int j = 1; j <= ncols; j++) {
+                lua_rawgeti(L, colt, j);
+                lua_rawseti(L, keys, j);
+            }
+        } else if (hdr) {
+            /* header names lowercased as keys ("Validation" -> validation) */
+            ncols = (int)lua_rawlen(L, hdr);
+            for (int j = 1; j <= ncols; j++) {
+                lua_rawgeti(L, hdr, j);
+                const char *h = lua_tostring(L, -1);
+                luaL_Buffer b;
+                luaL_buffinit(L, &b);
+                for (const char *q = h ? h : ""; *q; q++) luaL_addchar(&b, (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q));
+                luaL_pushresult(&b);
+                lua_rawseti(L, keys, j);
+                lua_pop(L, 1);
+            }
+        } else {
+            /* preferred order for result rows, then the other keys sorted */
+            static const char *const pref[] = {"model", "params", "train", "validation", "test", NULL};
+            lua_newtable(L);
+            int seen = lua_gettop(L);
+            for (int i = 1; i <= nrows; i++) {
+                lua_rawgeti(L, 1, i);
+                lua_pushnil(L);
+                while (lua_next(L, -2)) {
+                    lua_pop(L, 1);
+                    lua_pushvalue(L, -1);
+                    lua_pushboolean(L, 1);
+                    lua_rawset(L, seen);
+                }
+                lua_pop(L, 1);
+            }
+            for (int k = 0; pref[k]; k++) {
+                lua_getfield(L, seen, pref[k]);
+                if (lua_toboolean(L, -1)) {
+                    lua_pushstring(L, pref[k]);
+                    lua_rawseti(L, keys, ++ncols);
+                    lua_pushnil(L);
+                    lua_setfield(L, seen, pref[k]);
+                }
+                lua_pop(L, 1);
+            }
+            lua_newtable(L);
+            int rest = lua_gettop(L), nr = 0;
+            lua_pushnil(L);
+            while (lua_next(L, seen)) {
+                lua_pop(L, 1);
+                if (lua_type(L, -1) == LUA_TSTRING) {
+                    lua_pushvalue(L, -1);
+                    lua_rawseti(L, rest, ++nr);
+                }
+            }
+            lua_getglobal(L, "table");
+            lua_getfield(L, -1, "sort");
+            lua_pushvalue(L, rest);
+            lua_call(L, 1, 0);
+            lua_pop(L, 1);
+            for (int k = 1; k <= nr; k++) {
+                lua_rawgeti(L, rest, k);
+                lua_rawseti(L, keys, ++ncols);
+            }
+            lua_pop(L, 2);
+        }
+    } else {
+        for (int i = 1; i <= nrows; i++) {
+            lua_rawgeti(L, 1, i);
+            if (!lua_istable(L, -1)) return luaL_error(L, "table: row %d must be a table, got %s", i, luaL_typename(L, -1));
+            int m = (int)lua_rawlen(L, -1);
+            if (m > ncols) ncols = m;
+            lua_pop(L, 1);
+        }
+        if (hdr && (int)lua_rawlen(L, hdr) > ncols) ncols = (int)lua_rawlen(L, hdr);
+    }
+    if (ncols == 0) return luaL_error(L, "table: no columns (give rows, a header or columns)");
+    if (ncols > 64) return luaL_error(L, "table: at most 64 columns, got %d", ncols);
+    if (hdr && (int)lua_rawlen(L, hdr) != ncols && !(records && !colt))
+        return luaL_error(L, "table: header has %d names for %d columns", (int)lua_rawlen(L, hdr), ncols);
+    /* the strings: a Lua table keeps them alive */
+    lua_createtable(L, nrows * ncols + ncols, 0);
+    int store = lua_gettop(L);
+    const char **cells = lua_newuserdatauv(L, sizeof *cells * (size_t)(nrows * ncols + 1), 0);
+    const char **header = NULL;
+    if (hdr || records) header = lua_newuserdatauv(L, sizeof *header * (size_t)ncols, 0);
+    for (int j = 0; j < ncols && header; j++) {
+        if (hdr) lua_rawgeti(L, hdr, j + 1);
+        else {
+            /* a record key as a title: "validation" -> "Validation" */
+            lua_rawgeti(L, keys, j + 1);
+            const char *k = luaL_tolstring(L, -1, NULL);
+            lua_pushfstring(L, "%c%s", k[0] >= 'a' && k[0] <= 'z' ? k[0] - 32 : k[0], k[0] ? k + 1 : "");
+            lua_replace(L, -3);
+            lua_pop(L, 1);
+        }
+        header[j] = lua_isnil(L, -1) ? "" : luaL_tolstring(L, -1, NULL);
+        if (!lua_isnil(L, -1)) lua_remove(L, -2);
+        lua_rawseti(L, store, nrows * ncols + j + 1);
+    }
+    for (int i = 0; i < nrows; i++) {
+        lua_rawgeti(L, 1, i + 1);
+        int row = lua_gettop(L);
+        if (!lua_istable(L, row)) return luaL_error(L, "table: row %d must be a table, got %s", i + 1, luaL_typename(L, row));
+        for (int j = 0; j < ncols; j++) {
+            if (records) {
+                lua_rawgeti(L, keys, j + 1);
+                lua_gettable(L, row);
+            } else {
+                lua_rawgeti(L, row, j + 1);
+            }
+            const char *f = fmt1;
+            if (fmtt) {
+                lua_rawgeti(L, fmtt, j + 1);
+                if (lua_isstring(L, -1)) {
+                    f = lua_tostring(L, -1);
+                    if (!valid_fmt(f)) return luaL_error(L, "table: fmt[%d] \"%s\" must format one number", j + 1, f);
+                } else {
+                    f = NULL;
+                }
+                lua_pop(L, 1); /* fmtt keeps the string */
+            }
+            const char *str = cell_string(L, -1, f);
+            if (lua_gettop(L) > row + 1) lua_remove(L, -2); /* keep only the string */
+            else lua_pushstring(L, str), lua_remove(L, -2);
+            cells[(size_t)i * ncols + j] = lua_tostring(L, -1);
+            lua_rawseti(L, store, i * ncols + j + 1);
+        }
+        lua_pop(L, 1);
+    }
+    if (align && (int)strlen(align) != ncols)
+        return luaL_error(L, "table: align \"%s\" has %d letters for %d columns", align, (int)strlen(align), ncols);
+    lchart *c = new_chart(L);
+    if (ml_plot_table(&c->t, cells, nrows, ncols, header, align, &p.o)) return mlua_fail(L);
+    return finish(L, c, &p);
+}
+
+/* ml.plot_history(hist [, opts]): hist.loss, hist.accuracy, hist.val_loss,
+ * hist.val_accuracy (arrays or tensors; hist.history also accepted). */
+static int l_plot_history(lua_State *L)
+{
+    static const char *const known[] = {"width", "height", "ascii", "color", "canvas", "show", NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    mlua_check_opts(L, 2, "plot_history", known);
+    popts p;
+    read_opts(L, 2, &p);
+    int h = 1;
+    if (lua_getfield(L, 1, "history") == LUA_TTABLE) h = lua_gettop(L);
+    static const char *const keys[4] = {"loss", "accuracy", "val_loss", "val_accuracy"};
+    static const char *const alt[4] = {NULL, "acc", NULL, "val_acc"};
+    double *v[4] = {0};
+    int n = -1;
+    for (int k = 0; k < 4; k++) {
+        int ty = lua_getfield(L, h, keys[k]);
+        if (ty == LUA_TNIL && alt[k]) {
+            lua_pop(L, 1);
+            ty = lua_getfield(L, h, alt[k]);
+        }
+        if (ty == LUA_TNIL) continue;
+        int m;
+        v[k] = read_vec(L, -1, &m, "plot_history", keys[k]);
+        if (n >= 0 && m != n)
+            return luaL_error(L, "plot_history: %s has %d epochs but the other curves have %d", keys[k], m, n);
+        n = m;
+    }
+    if (n < 0) return luaL_error(L, "plot_history: expected a history with loss, accuracy, val_loss, val_accuracy");
+    if (!p.height_given) {
+        const mlua_sink *s = mlua_get_sink(L);
+        int side = p.o.width >= 120;
+        int sh = s->height > 0 ? s->height : 24;
+        int want = side ? 20 : 36;
+        if (side && want > sh - 1 && sh - 1 >= 14) want = sh - 1;
+        p.o.height = want;
+    }
+    lchart *c = new_chart(L);
+    if (ml_plot_history(&c->t, v[0], v[1], v[2], v[3], n, &p.o)) return mlua_fail(L);
+    return finish(L, c, &p);
+}
+
+/* ml.progress_line(stage, done, total, elapsed [, {width =, ascii =}]) -> string */
+static int l_progress_line(lua_State *L)
+{
+    const char *stage = luaL_optstring(L, 1, "");
+    lua_Integer done = luaL_checkinteger(L, 2), total = luaL_optinteger(L, 3, 0);
+    double el = luaL_optnumber(L, 4, 0);
+    static const char *const known[] = {"width", "ascii", NULL};
+    mlua_check_opts(L, 5, "progress_line", known);
+    const mlua_sink *s = mlua_get_sink(L);
+    int w = (int)mlua_opt_integer(L, 5, "width", s->width > 0 ? s->width : 80);
+    int ascii = mlua_opt_bool(L, 5, "ascii", s->ascii);
+    char b[1024];
+    ml_format_progress(b, sizeof b, w, stage, done, total, el, ascii);
+    lua_pushstring(L, b);
+    return 1;
+}
+
+/* ml.epoch_line(epoch, epochs, {loss = , accuracy = , val_loss = , val_accuracy = } [, {seconds =, steps =, width =}]) */
+static int l_epoch_line(lua_State *L)
+{
+    int epoch = (int)luaL_checkinteger(L, 1), epochs = (int)luaL_optinteger(L, 2, 0);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    static const char *const known[] = {"seconds", "steps", "width", "ascii", NULL};
+    mlua_check_opts(L, 4, "epoch_line", known);
+    double secs = mlua_opt_number(L, 4, "seconds", 0);
+    lua_Integer steps = mlua_opt_integer(L, 4, "steps", 0);
+    const mlua_sink *s = mlua_get_sink(L);
+    int w = (int)mlua_opt_integer(L, 4, "width", s->width > 0 ? s->width : 80);
+    static const char *const order[] = {"loss", "accuracy", "val_loss", "val_accuracy", NULL};
+    const char *names[16];
+    double vals[16];
+    int nv = 0;
+    for (int k = 0; order[k]; k++) {
+        if (lua_getfield(L, 3, order[k]) == LUA_TNUMBER) {
+            names[nv] = order[k];
+            vals[nv++] = lua_tonumber(L, -1);
+        }
+        lua_pop(L, 1);
+    }
+    char b[1024];
+    ml_format_epoch(b, sizeof b, w, epoch, epochs, steps, secs, names, vals, nv, 0);
+    lua_pushstring(L, b);
+    return 1;
+}
+
 void mlua_open_plot(lua_State *L)
 {
     static const luaL_Reg meta[] = {{"__gc", chart_gc}, {"__close", chart_gc}, {"__tostring", chart_tostring},
@@ -539,6 +1192,9 @@ void mlua_open_plot(lua_State *L)
     lua_pop(L, 1);
     static const luaL_Reg fns[] = {{"digit", l_digit},   {"imshow", l_digit},         {"digits", l_digits},
                                    {"bar", l_bar},       {"barh", l_barh},            {"countplot", l_countplot},
-                                   {NULL, NULL}};
+                                   {"plot", l_plot},     {"line", l_plot},            {"scatter", l_scatter},
+                                   {"hist", l_hist},     {"heatmap", l_heatmap},      {"table", l_table},
+                                   {"plot_history", l_plot_history},                  {"progress_line", l_progress_line},
+                                   {"epoch_line", l_epoch_line},                      {NULL, NULL}};
     luaL_setfuncs(L, fns, 0);
 }

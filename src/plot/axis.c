@@ -146,8 +146,8 @@ ml_status ml_frame_layout(ml_frame *f, const ml_plot_opts *o, double xlo, double
     int below = 2 + (o->xlabel && o->xlabel[0]) + legend_rows;
     f->ph = H - y - below;
     if (f->ph < 3 || W < 16)
-        return ml_fail(ML_EINVAL, "%s: a box of %dx%d cells is too small to draw (needs at least 16x%d)", who, W, H,
-                       H - f->ph + 3);
+        return ml_fail(ML_EINVAL, "%s: a box of %dx%d cells is too small to draw (at least 16 wide and %d high)",
+                       who, W, H, H - f->ph + 3);
     /* apply limits */
     if (!isnan(o->xmin)) xlo = o->xmin;
     if (!isnan(o->xmax)) xhi = o->xmax;

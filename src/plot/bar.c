@@ -190,6 +190,27 @@ ml_status ml_plot_bar(ml_text *out, const double *v, int n, int nseries, const c
             char b[64];
             if (ml_fmt_num(b, sizeof b, v[i], room) < 0) values = 0;
         }
+    /* without value labels, a y axis with round ticks tells the heights */
+    ml_axis ya;
+    int M = 0;
+    double top_v = vmax;
+    if (!values) {
+        int nt = P / 2 + 1;
+        if (nt > 6) nt = 6;
+        if (ml_axis_init(&ya, 0, vmax > 0 ? vmax : 1, nt, 0, 0, 1, "bar")) return ML_EINVAL;
+        top_v = ya.hi;
+        for (int i = 0; i < ya.n; i++) {
+            char b[64];
+            int w = ml_axis_label(&ya, i, b, sizeof b, 8);
+            if (w > M) M = w;
+        }
+        M += 1;
+        gs = (W - M) / n;
+        gap = gs >= 8 ? 2 : gs >= 3 ? 1 : 0;
+        bw = (gs - gap) / nseries;
+        if (bw > maxbw) bw = maxbw;
+        if (bw < 1) return ml_fail(ML_EINVAL, "bar: %d bars do not fit in %d columns", n * nseries, W);
+    }
     int units = (P - (values ? 1 : 0)) * 8;
     ml_cells c;
     if (ml_cells_init(&c, W, H)) return ML_ENOMEM;
@@ -199,14 +220,30 @@ ml_status ml_plot_bar(ml_text *out, const double *v, int n, int nseries, const c
     if (ylab) ml_cells_text(&c, 0, y++, o.ylabel, ML_COLOR_LABEL, W);
     int top = y, base = top + P; /* base: the axis row */
     int used = n * gs;
-    int x0 = (W - used) / 2;
+    int x0 = M + (W - M - used) / 2;
+    if (!values) {
+        for (int yy = top; yy < base; yy++) ml_cells_set(&c, M - 1, yy, o.ascii ? '|' : 0x2502, ML_COLOR_AXIS);
+        ml_cells_set(&c, M - 1, base, o.ascii ? '+' : 0x2514, ML_COLOR_AXIS);
+        int last = -1;
+        for (int i = 0; i < ya.n; i++) {
+            int row = base - (int)lround(ya.t[i] / top_v * P);
+            if (row < top || row == last) continue;
+            last = row;
+            char b[64];
+            int w = ml_axis_label(&ya, i, b, sizeof b, 8);
+            if (w < 0) continue;
+            ml_cells_text(&c, M - 1 - w, row, b, ML_COLOR_LABEL, w);
+            if (row < base) ml_cells_set(&c, M - 1, row, o.ascii ? '+' : 0x2524, ML_COLOR_AXIS);
+        }
+        for (int x = M; x < x0; x++) ml_cells_set(&c, x, base, o.ascii ? '-' : 0x2500, ML_COLOR_AXIS);
+    }
     for (int i = 0; i < n; i++) {
         int gx = x0 + i * gs;
         int group_w = bw * nseries;
         int bx0 = gx + (gs - group_w) / 2;
         for (int k = 0; k < nseries; k++) {
             double x = v[(size_t)i * nseries + k];
-            long e8 = vmax > 0 ? lround(x / vmax * units) : 0;
+            long e8 = top_v > 0 ? lround(x / top_v * units) : 0;
             if (x > 0 && e8 == 0) e8 = 1;
             int full = (int)(e8 / 8), rem = (int)(e8 % 8);
             uint32_t fill = series_fill(k, o.color, o.ascii);
