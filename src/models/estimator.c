@@ -63,6 +63,7 @@ ml_status ml_estimator_get_param(const ml_estimator *e, const char *name, ml_val
 
 ml_estimator *ml_estimator_clone(const ml_estimator *e)
 {
+    if (e->cls->clone) return e->cls->clone(e);
     ml_estimator *c = ml_estimator_new(e->cls);
     if (!c) return NULL;
     for (int i = 0; e->cls->params && e->cls->params[i]; i++) {

@@ -84,6 +84,11 @@ typedef struct ml_estimator_class {
      * generic layer through get_param/set_param). */
     ml_status (*save)(const ml_estimator *e, ml_mfile_w *w);
     ml_status (*load)(ml_estimator *e, const ml_mfile *r);
+
+    /* Optional: an unfitted copy with the same parameters, for classes whose
+     * parameters are not a flat list (Pipeline holds estimators).  NULL: the
+     * generic clone copies every parameter in `params`. */
+    ml_estimator *(*clone)(const ml_estimator *e);
 } ml_estimator_class;
 
 struct ml_estimator {
