@@ -1,16 +1,21 @@
--- Writes the row indices (0-based) of the 80/20 split, seed 0, of the bundled
--- 10,000 digits, so that scripts/supervised_ref.py fits scikit-learn on
--- exactly our training rows.  Run: build/mnistlab scripts/supervised_split.lua
--- (or LUA_CPATH="build/?.so;;" lua5.4 scripts/supervised_split.lua).
+-- Writes the 0-based row indices of mnistlab's 80/20 split (seed 0) of a
+-- dataset, so that scikit-learn reference scripts fit on exactly our rows.
+--   build/mnistlab scripts/supervised_split.lua          (bundled digits ->
+--       tests/fixtures/supervised/split_{train,test}.txt)
+--   SPLIT_DATASET=fashion SPLIT_DIR=build/bench lua5.4 scripts/supervised_split.lua
+-- (arguments 1 and 2, when the host passes them, are the dataset and the folder).
 local ml = require "mnistlab"
-local ds = ml.load("mnist")
+local args = rawget(_G, "arg") or {}
+local name = args[1] or os.getenv("SPLIT_DATASET") or "mnist"
+local dir = args[2] or os.getenv("SPLIT_DIR") or "tests/fixtures/supervised"
+local ds = ml.load(name)
 local n = ds.X:shape()
 local rows = ml.arange(n):reshape{n, 1}
 local tr, te = ml.train_test_split(rows, ds.y, {test_size = 0.2, seed = 0})
-local dir = arg and arg[1] or "tests/fixtures/supervised"
-for name, t in pairs{train = tr, test = te} do
-  local f = assert(io.open(dir .. "/split_" .. name .. ".txt", "w"))
-  local m = t:shape()
-  for i = 1, m do f:write(string.format("%d\n", math.floor(t[i][1]))) end
+for part, t in pairs{train = tr, test = te} do
+  local f = assert(io.open(dir .. "/split_" .. part .. ".txt", "w"))
+  local buf = {}
+  for i = 1, t:shape() do buf[#buf + 1] = string.format("%d", math.floor(t[i][1])) end
+  f:write(table.concat(buf, "\n"), "\n")
   f:close()
 end
