@@ -127,26 +127,25 @@ ml_status ml_class_report_format(const ml_class_report *r, const char *const *na
         if (w > width) width = w;
     }
     if (width > 40) width = 40;
-    int colw = digits + 8 > 9 ? digits + 8 : 9; /* "precision" */
-    size_t cap = (size_t)(r->n + 8) * (size_t)(width + 4 * colw + 16) + 64;
+    /* scikit-learn's layout: label column, then columns of width 9 after one space */
+    size_t cap = (size_t)(r->n + 8) * (size_t)(width + 4 * (digits + 12) + 16) + 64;
     char *s = malloc(cap);
     if (!s) return ml_fail(ML_ENOMEM, "classification_report: out of memory");
     size_t o = 0;
 #define EMIT(...) o += (size_t)snprintf(s + o, cap - o, __VA_ARGS__)
-    EMIT("%*s %*s %*s %*s %*s\n\n", width, "", colw, "precision", colw, "recall", colw, "f1-score", colw, "support");
+    EMIT("%*s  %9s %9s %9s %9s\n\n", width, "", "precision", "recall", "f1-score", "support");
     for (int i = 0; i < r->n; i++) {
         int l = r->label[i];
         if (names && l < n_names && names[l]) snprintf(lab, sizeof lab, "%.40s", names[l]);
         else snprintf(lab, sizeof lab, "%d", l);
-        EMIT("%*s %*.*f %*.*f %*.*f %*lld\n", width, lab, colw, digits, r->precision[i], colw, digits, r->recall[i],
-             colw, digits, r->f1[i], colw, (long long)r->support[i]);
+        EMIT("%*s  %9.*f %9.*f %9.*f %9lld\n", width, lab, digits, r->precision[i], digits, r->recall[i], digits,
+             r->f1[i], (long long)r->support[i]);
     }
-    EMIT("\n%*s %*s %*s %*.*f %*lld\n", width, "accuracy", colw, "", colw, "", colw, digits, r->accuracy, colw,
-         (long long)r->total);
-    EMIT("%*s %*.*f %*.*f %*.*f %*lld\n", width, "macro avg", colw, digits, r->macro[0], colw, digits, r->macro[1],
-         colw, digits, r->macro[2], colw, (long long)r->total);
-    EMIT("%*s %*.*f %*.*f %*.*f %*lld\n", width, "weighted avg", colw, digits, r->weighted[0], colw, digits,
-         r->weighted[1], colw, digits, r->weighted[2], colw, (long long)r->total);
+    EMIT("\n%*s  %9s %9s %9.*f %9lld\n", width, "accuracy", "", "", digits, r->accuracy, (long long)r->total);
+    EMIT("%*s  %9.*f %9.*f %9.*f %9lld\n", width, "macro avg", digits, r->macro[0], digits, r->macro[1], digits,
+         r->macro[2], (long long)r->total);
+    EMIT("%*s  %9.*f %9.*f %9.*f %9lld\n", width, "weighted avg", digits, r->weighted[0], digits, r->weighted[1],
+         digits, r->weighted[2], (long long)r->total);
 #undef EMIT
     *out = s;
     return ML_OK;
