@@ -84,7 +84,13 @@ ml_status ml_axis_init(ml_axis *a, double lo, double hi, int maxticks, int integ
     }
     double step = nice_step((hi - lo) / (maxticks - 1), integer);
     /* fewer ticks than asked, never more */
-    while ((floor(hi / step + 1e-9) - ceil(lo / step - 1e-9) + 1) > maxticks) step = nice_step(step * 1.01, integer);
+    /* fewer ticks than asked, never more (counting the outer ticks that expanding adds) */
+    for (;;) {
+        double ka = expand ? floor(lo / step + 1e-9) : ceil(lo / step - 1e-9);
+        double kb = expand ? ceil(hi / step - 1e-9) : floor(hi / step + 1e-9);
+        if (kb - ka + 1 <= maxticks) break;
+        step = nice_step(step * 1.01, integer);
+    }
     if (expand) {
         lo = floor(lo / step + 1e-9) * step;
         hi = ceil(hi / step - 1e-9) * step;

@@ -176,7 +176,6 @@ ml_status ml_plot_bar(ml_text *out, const double *v, int n, int nseries, const c
     if (o.horizontal == -1 && (!fits || bw < 1)) {
         ml_plot_opts oh = o;
         oh.height = opts && opts->height > 0 ? opts->height : 0;
-        if (oh.height && oh.height < head + (o.ylabel != 0) + n * nseries) oh.height = 0;
         return bar_horizontal(out, v, n, nseries, labels, series, &oh, vmax);
     }
     if (bw < 1) return ml_fail(ML_EINVAL, "bar: %d bars do not fit in %d columns", n * nseries, W);

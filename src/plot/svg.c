@@ -135,7 +135,8 @@ ml_status ml_text_write_svg(const ml_text *t, const char *path)
             uint8_t role = cp && cell < l->ncells ? l->color[cell] : 0;
             char fill[16];
             fill_of(role, fill, sizeof fill);
-            int geom = cp ? (cp == ' ' ? 1 : 0) : 1;
+            /* a space continues a run of text, or is nothing */
+            int geom = cp ? (cp == ' ' ? !run_cells : 0) : 1;
             if (cp && cp != ' ') {
                 sbuf tmp = {0};
                 geom = cell_geometry(&tmp, cp, cell * CW, y, fill);
