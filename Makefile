@@ -165,7 +165,7 @@ fuzz: fuzz-build
 	done
 
 bench: bench-deps all
-	@scripts/bench
+	@scripts/bench/run
 
 # ---- install ----
 DESTDIR ?=

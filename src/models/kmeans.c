@@ -136,7 +136,8 @@ typedef struct km_work {
     double *tsums;       /* threads x k x d */
     int64_t *tcounts;    /* threads x k */
     int64_t *tchanged;   /* threads */
-    float *dots;         /* threads x KM_BLOCK x k */
+    float *dots;         /* threads x KM_BLOCK x dots_cols */
+    int64_t dots_cols;   /* max(k, k-means++ trials) */
     double *sums;        /* k x d */
     int64_t *counts;     /* k */
     float *c_sq;         /* k */
@@ -144,6 +145,14 @@ typedef struct km_work {
     double *closest;     /* n (k-means++) */
     double *cum;         /* n */
     float *cand_d;       /* n x trials */
+    /* Hamerly's bounds (distances, not squared) */
+    float *ub, *lb;      /* n: upper bound to the own centre, lower bound to any other */
+    float *gather;       /* threads x KM_BLOCK x d */
+    int64_t *gidx;       /* threads x KM_BLOCK */
+    float *half;         /* k: half the distance to the nearest other centre */
+    float *delta;        /* k: how far each centre moved in the last update */
+    float maxd, maxd2;   /* largest and second largest delta */
+    int64_t argmaxd;
 } km_work;
 
 static void c_norms(const float *c, int64_t k, int64_t d, float *c_sq)
@@ -207,8 +216,8 @@ static void relocate_empty(km_work *w, int32_t *labels)
         int64_t far = -1;
         float fd = -1;
         for (int64_t i = 0; i < w->n; i++)
-            if (w->counts[labels[i]] > 1 && w->mind[i] > fd) {
-                fd = w->mind[i];
+            if (w->counts[labels[i]] > 1 && w->ub[i] > fd) {
+                fd = w->ub[i];
                 far = i;
             }
         if (far < 0) continue;
@@ -221,32 +230,42 @@ static void relocate_empty(km_work *w, int32_t *labels)
         w->counts[old]--;
         w->counts[c] = 1;
         labels[far] = (int32_t)c;
-        w->mind[far] = 0;
+        w->ub[far] = 0; /* it is the new centre */
+        w->lb[far] = 0;
     }
 }
 
-/* ---- k-means++ ---- */
+/* ---- k-means++ ----
+ * Distances from every row to the candidate centres, by blocks of rows (one
+ * GEMM each, threads over the blocks), fused with the new potentials. */
 typedef struct pot_ctx {
     const km_work *w;
     int64_t trials;
-    const float *cand_sq;
-    double *part; /* threads x trials */
+    const float *cand;    /* trials x d */
+    const float *cand_sq; /* trials */
+    double *part;         /* threads x trials */
 } pot_ctx;
 
 static void pot_task(void *vctx, int64_t b, int64_t e, int worker)
 {
     pot_ctx *c = vctx;
     const km_work *w = c->w;
-    int64_t t = c->trials;
+    int64_t t = c->trials, d = w->d;
     double *acc = c->part + (int64_t)worker * t;
-    for (int64_t i = b; i < e; i++) {
-        float *dr = w->cand_d + i * t;
-        for (int64_t j = 0; j < t; j++) {
-            float v = w->x_sqf[i] - 2 * dr[j] + c->cand_sq[j];
-            if (v < 0) v = 0;
-            if (v > w->closest[i]) v = (float)w->closest[i];
-            dr[j] = v;
-            acc[j] += v;
+    float *dots = w->dots + (int64_t)worker * KM_BLOCK * w->dots_cols;
+    for (int64_t r0 = b; r0 < e; r0 += KM_BLOCK) {
+        int64_t rows = e - r0 < KM_BLOCK ? e - r0 : KM_BLOCK;
+        ml_gemm(0, 1, rows, t, d, 1.0f, w->x + r0 * d, d, c->cand, d, 0.0f, dots, t);
+        for (int64_t r = 0; r < rows; r++) {
+            int64_t i = r0 + r;
+            float *dr = w->cand_d + i * t;
+            for (int64_t j = 0; j < t; j++) {
+                float v = w->x_sqf[i] - 2 * dots[r * t + j] + c->cand_sq[j];
+                if (v < 0) v = 0;
+                if (v > w->closest[i]) v = (float)w->closest[i];
+                dr[j] = v;
+                acc[j] += v;
+            }
         }
     }
 }
@@ -286,10 +305,9 @@ static ml_status init_plusplus(km_work *w, ml_rng *rng, float *centers)
     c_norms(cand, 1, d, cand_sq);
     double pot;
     {
-        ml_gemm(0, 1, n, 1, d, 1.0f, w->x, d, cand, d, 0.0f, w->cand_d, 1);
         memset(part, 0, (size_t)threads * sizeof(double));
-        pot_ctx pc = {w, 1, cand_sq, part};
-        ml_parallel_for(n, 4096, pot_task, &pc);
+        pot_ctx pc = {w, 1, cand, cand_sq, part};
+        ml_parallel_for(n, KM_BLOCK, pot_task, &pc);
         pot = 0;
         for (int t = 0; t < threads; t++) pot += part[t];
         for (int64_t i = 0; i < n; i++) w->closest[i] = w->cand_d[i];
@@ -306,10 +324,9 @@ static ml_status init_plusplus(km_work *w, ml_rng *rng, float *centers)
             memcpy(cand + j * d, w->x + cid[j] * d, (size_t)d * sizeof(float));
         }
         c_norms(cand, trials, d, cand_sq);
-        ml_gemm(0, 1, n, trials, d, 1.0f, w->x, d, cand, d, 0.0f, w->cand_d, trials);
         memset(part, 0, (size_t)(threads * trials) * sizeof(double));
-        pot_ctx pc = {w, trials, cand_sq, part};
-        ml_parallel_for(n, 4096, pot_task, &pc);
+        pot_ctx pc = {w, trials, cand, cand_sq, part};
+        ml_parallel_for(n, KM_BLOCK, pot_task, &pc);
         int64_t best = 0;
         for (int64_t j = 0; j < trials; j++) {
             pots[j] = 0;
@@ -339,6 +356,128 @@ static void init_random(km_work *w, ml_rng *rng, float *centers)
     }
 }
 
+/* ---- the bounded assignment step (Hamerly, 2010) ----
+ * Exactly Lloyd's assignment: a row whose upper bound to its centre is below
+ * both its lower bound to the others and half the distance from its centre
+ * to the nearest other one cannot change cluster, and is skipped.  The other
+ * rows are gathered into blocks and get all k distances from one GEMM.  The
+ * cluster sums are kept up to date by moving the rows that change cluster. */
+#define KM_SLACK 1e-5f /* relative slack on the bounds, for float rounding */
+
+typedef struct bound_ctx {
+    km_work *w;
+    const float *c;
+    int32_t *labels;
+    int first; /* no bounds yet: every row is computed */
+} bound_ctx;
+
+static void bound_flush(bound_ctx *bc, int worker, int64_t cnt)
+{
+    km_work *w = bc->w;
+    int64_t d = w->d, k = w->k;
+    int64_t *idx = w->gidx + (int64_t)worker * KM_BLOCK;
+    float *dots = w->dots + (int64_t)worker * KM_BLOCK * k;
+    double *dsum = w->tsums + (int64_t)worker * k * d;
+    int64_t *dcnt = w->tcounts + (int64_t)worker * k;
+    const float *src = w->x + idx[0] * d;
+    if (idx[cnt - 1] - idx[0] != cnt - 1) { /* not one run of rows: gather them */
+        float *g = w->gather + (int64_t)worker * KM_BLOCK * d;
+        for (int64_t r = 0; r < cnt; r++) memcpy(g + r * d, w->x + idx[r] * d, (size_t)d * sizeof(float));
+        src = g;
+    }
+    ml_gemm(0, 1, cnt, k, d, 1.0f, src, d, bc->c, d, 0.0f, dots, k);
+    int64_t changed = 0;
+    for (int64_t r = 0; r < cnt; r++) {
+        int64_t i = idx[r];
+        const float *dr = dots + r * k;
+        float b1 = INFINITY, b2 = INFINITY;
+        int32_t best = 0;
+        for (int64_t c = 0; c < k; c++) {
+            float v = w->c_sq[c] - 2 * dr[c];
+            if (v < b1) {
+                b2 = b1;
+                b1 = v;
+                best = (int32_t)c;
+            } else if (v < b2)
+                b2 = v;
+        }
+        float d1 = w->x_sqf[i] + b1, d2 = w->x_sqf[i] + b2;
+        w->ub[i] = sqrtf(d1 > 0 ? d1 : 0) * (1 + KM_SLACK);
+        w->lb[i] = k > 1 ? sqrtf(d2 > 0 ? d2 : 0) * (1 - KM_SLACK) : INFINITY;
+        int32_t old = bc->labels[i];
+        if (old == best) continue;
+        changed++;
+        bc->labels[i] = best;
+        const float *row = w->x + i * d;
+        if (old >= 0) {
+            double *so = dsum + (int64_t)old * d;
+            for (int64_t j = 0; j < d; j++) so[j] -= row[j];
+            dcnt[old]--;
+        }
+        double *sn = dsum + (int64_t)best * d;
+        for (int64_t j = 0; j < d; j++) sn[j] += row[j];
+        dcnt[best]++;
+    }
+    w->tchanged[worker] += changed;
+}
+
+static void bound_task(void *vctx, int64_t b, int64_t e, int worker)
+{
+    bound_ctx *bc = vctx;
+    km_work *w = bc->w;
+    int64_t *idx = w->gidx + (int64_t)worker * KM_BLOCK, cnt = 0;
+    for (int64_t i = b; i < e; i++) {
+        if (!bc->first) {
+            int32_t a = bc->labels[i];
+            /* the centres moved since the bounds were computed */
+            w->ub[i] += w->delta[a] * (1 + KM_SLACK);
+            w->lb[i] -= (a == w->argmaxd ? w->maxd2 : w->maxd) * (1 + KM_SLACK);
+            float m = w->lb[i] > w->half[a] ? w->lb[i] : w->half[a];
+            if (w->ub[i] <= m) continue;
+        }
+        idx[cnt++] = i;
+        if (cnt == KM_BLOCK) {
+            bound_flush(bc, worker, cnt);
+            cnt = 0;
+        }
+    }
+    if (cnt) bound_flush(bc, worker, cnt);
+}
+
+/* One assignment step with bounds; w->sums/counts follow the labels.
+ * Returns the number of rows that changed cluster. */
+static int64_t assign_bounded(km_work *w, const float *centers, int32_t *labels, int first)
+{
+    int64_t k = w->k, d = w->d;
+    c_norms(centers, k, d, w->c_sq);
+    for (int64_t a = 0; a < k; a++) {
+        double mn = INFINITY;
+        for (int64_t b = 0; b < k; b++) {
+            if (a == b) continue;
+            double s = 0;
+            for (int64_t j = 0; j < d; j++) {
+                double t = (double)centers[a * d + j] - centers[b * d + j];
+                s += t * t;
+            }
+            if (s < mn) mn = s;
+        }
+        w->half[a] = k > 1 ? (float)(0.5 * sqrt(mn)) * (1 - KM_SLACK) : INFINITY;
+    }
+    memset(w->tsums, 0, (size_t)(w->threads * k * d) * sizeof(double));
+    memset(w->tcounts, 0, (size_t)(w->threads * k) * sizeof(int64_t));
+    memset(w->tchanged, 0, (size_t)w->threads * sizeof(int64_t));
+    bound_ctx bc = {w, centers, labels, first};
+    ml_parallel_for(w->n, KM_BLOCK, bound_task, &bc);
+    int64_t changed = 0;
+    for (int t = 0; t < w->threads; t++) {
+        changed += w->tchanged[t];
+        for (int64_t c = 0; c < k; c++) w->counts[c] += w->tcounts[t * k + c];
+        const double *s = w->tsums + (int64_t)t * k * d;
+        for (int64_t i = 0; i < k * d; i++) w->sums[i] += s[i];
+    }
+    return changed;
+}
+
 /* One run of Lloyd's algorithm from a fresh initialisation. */
 static ml_status run_once(ml_kmeans *m, km_work *w, int run, float *centers, float *next, int32_t *labels,
                           double *history, int *n_iter, double *inertia, const ml_progress *p)
@@ -352,23 +491,36 @@ static ml_status run_once(ml_kmeans *m, km_work *w, int run, float *centers, flo
         if (st) return st;
     }
     for (int64_t i = 0; i < w->n; i++) labels[i] = -1;
+    memset(w->sums, 0, (size_t)(k * d) * sizeof(double));
+    memset(w->counts, 0, (size_t)k * sizeof(int64_t));
     int strict = 0, it;
     char stage[48];
     if (m->n_init > 1) snprintf(stage, sizeof stage, "kmeans %d/%d", run + 1, m->n_init);
     else snprintf(stage, sizeof stage, "kmeans");
     for (it = 0; it < m->max_iter; it++) {
-        int64_t changed = assign(w, centers, labels, 1);
+        int64_t changed = assign_bounded(w, centers, labels, it == 0);
         history[it] = inertia_from_sums(w, centers);
         relocate_empty(w, labels);
         double shift = 0;
+        w->maxd = w->maxd2 = 0;
+        w->argmaxd = -1;
         for (int64_t c = 0; c < k; c++) {
-            double inv = w->counts[c] > 0 ? 1.0 / (double)w->counts[c] : 0;
+            double inv = w->counts[c] > 0 ? 1.0 / (double)w->counts[c] : 0, dc = 0;
             for (int64_t j = 0; j < d; j++) {
                 float v = w->counts[c] > 0 ? (float)(w->sums[c * d + j] * inv) : centers[c * d + j];
                 double df = (double)v - centers[c * d + j];
-                shift += df * df;
+                dc += df * df;
                 next[c * d + j] = v;
             }
+            shift += dc;
+            float dd = (float)sqrt(dc);
+            w->delta[c] = dd;
+            if (dd > w->maxd) {
+                w->maxd2 = w->maxd;
+                w->maxd = dd;
+                w->argmaxd = c;
+            } else if (dd > w->maxd2)
+                w->maxd2 = dd;
         }
         memcpy(centers, next, (size_t)(k * d) * sizeof(float));
         if (changed == 0) {
@@ -383,20 +535,18 @@ static ml_status run_once(ml_kmeans *m, km_work *w, int run, float *centers, flo
         }
     }
     *n_iter = it < m->max_iter ? it + 1 : m->max_iter;
-    /* labels and inertia for the final centres */
-    if (!strict) assign(w, centers, labels, 1);
-    else {
-        /* same labels: the sums are current, the centres are their means */
-    }
+    /* labels for the final centres (unchanged labels: the sums are current) */
+    if (!strict) assign_bounded(w, centers, labels, 0);
     *inertia = inertia_from_sums(w, centers);
     if (!strict && *n_iter >= m->max_iter)
         snprintf(m->base.warning, sizeof m->base.warning,
-                 "KMeans: run %d stopped after max_iter=%d iterations without converging", run + 1, m->max_iter);
+                 "run %d stopped after max_iter=%d iterations without converging; increase max_iter or tol", run + 1, m->max_iter);
     return ML_OK;
 }
 
 static void work_free(km_work *w)
 {
+    free(w->ub), free(w->lb), free(w->gather), free(w->gidx), free(w->half), free(w->delta);
     free(w->x_sq), free(w->x_sqf), free(w->tsums), free(w->tcounts), free(w->tchanged), free(w->dots);
     free(w->sums), free(w->counts), free(w->c_sq), free(w->mind), free(w->closest), free(w->cum), free(w->cand_d);
 }
@@ -428,7 +578,8 @@ static ml_status kmeans_fit_impl(ml_kmeans *m, const ml_tensor *X, const ml_prog
     w.tsums = malloc((size_t)(threads * k * d) * sizeof(double));
     w.tcounts = malloc((size_t)(threads * k) * sizeof(int64_t));
     w.tchanged = malloc((size_t)threads * sizeof(int64_t));
-    w.dots = malloc((size_t)(threads * KM_BLOCK * k) * sizeof(float));
+    w.dots_cols = k > trials ? k : trials;
+    w.dots = malloc((size_t)(threads * KM_BLOCK * w.dots_cols) * sizeof(float));
     w.sums = malloc((size_t)(k * d) * sizeof(double));
     w.counts = malloc((size_t)k * sizeof(int64_t));
     w.c_sq = malloc((size_t)k * sizeof(float));
@@ -436,6 +587,12 @@ static ml_status kmeans_fit_impl(ml_kmeans *m, const ml_tensor *X, const ml_prog
     w.closest = malloc((size_t)n * sizeof(double));
     w.cum = malloc((size_t)n * sizeof(double));
     w.cand_d = malloc((size_t)(n * trials) * sizeof(float));
+    w.ub = malloc((size_t)n * sizeof(float));
+    w.lb = malloc((size_t)n * sizeof(float));
+    w.gather = malloc((size_t)(threads * KM_BLOCK * d) * sizeof(float));
+    w.gidx = malloc((size_t)(threads * KM_BLOCK) * sizeof(int64_t));
+    w.half = malloc((size_t)k * sizeof(float));
+    w.delta = malloc((size_t)k * sizeof(float));
     centers = malloc((size_t)(k * d) * sizeof(float));
     next = malloc((size_t)(k * d) * sizeof(float));
     best_c = malloc((size_t)(k * d) * sizeof(float));
@@ -445,7 +602,8 @@ static ml_status kmeans_fit_impl(ml_kmeans *m, const ml_tensor *X, const ml_prog
     best_h = malloc((size_t)m->max_iter * sizeof(double));
     double *part = calloc((size_t)(threads * 2 * d), sizeof(double));
     if (!w.x_sq || !w.x_sqf || !w.tsums || !w.tcounts || !w.tchanged || !w.dots || !w.sums || !w.counts ||
-        !w.c_sq || !w.mind || !w.closest || !w.cum || !w.cand_d || !centers || !next || !best_c || !labels ||
+        !w.c_sq || !w.mind || !w.closest || !w.cum || !w.cand_d || !w.ub || !w.lb || !w.gather || !w.gidx ||
+        !w.half || !w.delta || !centers || !next || !best_c || !labels ||
         !best_l || !hist || !best_h || !part) {
         free(part);
         st = ml_fail(ML_ENOMEM, "KMeans: out of memory for %lld x %lld", (long long)n, (long long)d);

@@ -251,7 +251,7 @@ static ml_status gmm_fit_impl(ml_gmm *m, const ml_tensor *X, const ml_progress *
     }
     if (!best_conv)
         snprintf(m->base.warning, sizeof m->base.warning,
-                 "GaussianMixture: EM did not converge in max_iter=%d iterations; increase max_iter or tol",
+                 "EM did not converge in max_iter=%d iterations; increase max_iter or tol",
                  m->max_iter);
     /* a final E-step so that the labels follow the kept parameters */
     prepare(&w, bw, bm, bc);
