@@ -145,6 +145,7 @@ int cli_run_notebook(const char *path, const cli_opts *o)
         }
         fflush(stdout);
         nb_output_free(&out);
+        if (ob >= 0) i = ob; /* the new output is printed already */
         if (rs != NB_RUN_OK) {
             failed++;
             fprintf(stderr, "mnistlab: %s: cell %d (line %d) %s\n", path, ncell, b->line,
