@@ -159,7 +159,9 @@ ml_status ml_frame_layout(ml_frame *f, const ml_plot_opts *o, double xlo, double
     if (!isnan(o->xmax)) xhi = o->xmax;
     if (!isnan(o->ymin)) ylo = o->ymin;
     if (!isnan(o->ymax)) yhi = o->ymax;
-    int yt = f->ph / 2 + 1;
+    /* about one tick every other row at most, so labels never crowd */
+    int yt = f->ph / 2;
+    if (yt < 2) yt = 2;
     if (yt > 8) yt = 8;
     int expand_y = isnan(o->ymin) && isnan(o->ymax);
     if (ml_axis_init(&f->ya, ylo, yhi, yt, 0, o->logy, expand_y, who)) return ML_EINVAL;

@@ -96,8 +96,9 @@ ml_status ml_plot_history(ml_text *out, const double *loss, const double *acc, c
         co.width = (W - 2) / 2;
         co.height = H;
     } else {
+        /* stacked, with a blank line between the two */
         co.width = W;
-        co.height = nch == 2 ? H / 2 : H;
+        co.height = nch == 2 ? (H - 1) / 2 : H;
     }
     ml_text parts[2];
     ml_text_init(&parts[0]);
@@ -113,7 +114,7 @@ ml_status ml_plot_history(ml_text *out, const double *loss, const double *acc, c
         if (va) s[ns++] = (ml_series){"validation", NULL, va, n};
         co.title = which == 0 ? "Accuracy" : "Loss";
         co.ylabel = NULL;
-        if (!(side && nch == 2) && k == 1) co.height = H - H / 2;
+        if (!(side && nch == 2) && k == 1) co.height = H - 1 - (H - 1) / 2;
         st = ml_plot_line(&parts[k], s, ns, &co);
         if (st) {
             ml_fail_prefix(st, "plot_history");
@@ -124,7 +125,19 @@ ml_status ml_plot_history(ml_text *out, const double *loss, const double *acc, c
     if (!st) {
         if (side && k == 2) st = ml_text_hcat(out, &parts[0], &parts[1], W - 2 * co.width);
         else
-            for (int i = 0; i < k && !st; i++) st = append_all(out, &parts[i]);
+            for (int i = 0; i < k && !st; i++) {
+                if (i) {
+                    char *blank = malloc((size_t)W + 1);
+                    if (!blank) st = ml_fail(ML_ENOMEM, "plot: out of memory");
+                    else {
+                        memset(blank, ' ', (size_t)W);
+                        blank[W] = 0;
+                        st = ml_text_add(out, blank, NULL, W, 0);
+                        free(blank);
+                    }
+                }
+                if (!st) st = append_all(out, &parts[i]);
+            }
     }
     ml_text_free(&parts[0]);
     ml_text_free(&parts[1]);

@@ -74,7 +74,7 @@ void ml_draw_image(ml_cells *c, int x0, int y0, int cw, int ch, const float *px,
             else if (mean < 0.5) g = 0x2592;                       /* ▒ */
             else if (mean < 0.7) g = 0x2593;                       /* ▓ */
             else g = 0x2588;
-            ml_cells_set(c, x0 + x, y0 + y, g, ml_grey_role(mx));
+            ml_cells_set(c, x0 + x, y0 + y, g, g == ' ' ? ML_COLOR_DEFAULT : ml_grey_role(mx));
         }
 }
 
