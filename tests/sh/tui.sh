@@ -74,6 +74,27 @@ keys err "?"
 check "? shows every key" 'wait_for err "mnistlab keys" && grep -q "run every cell from the first" "$TMP/pane"'
 keys err Escape
 
+# ---- Ctrl-C inside a long C computation (KMeans polls ml_progress_update) ----
+cat > "$TMP/long.md" <<'EOF'
+```lua
+km = ml.KMeans{n_clusters = 50, n_init = 100, max_iter = 500, random_state = 0}
+km:fit(ml.load("mnist", {subset = "test"}).X)
+```
+
+```lua
+print("next cell", 6 * 7)
+```
+EOF
+start long 80 24 "'$MNISTLAB' long.md"
+wait_for long "cell 1" > /dev/null
+keys long r
+check "a long C loop shows its progress on the status line" 'wait_for long "kmeans [0-9]+/100 [0-9]+/500"'
+keys long C-c
+check "Ctrl-C stops the C loop; the app stays up" 'wait_for long "cell 1 stopped: .*interrupted" && ! grep -q EXITED "$TMP/pane"'
+keys long Tab r
+check "the Lua state is still usable afterwards" 'wait_for long "next cell +42"'
+keys long q n
+
 # ---- edit in $EDITOR, save, reopen ----
 cat > "$TMP/editor.sh" <<'EOF'
 #!/bin/sh
