@@ -425,8 +425,9 @@ static const char **bar_labels(lua_State *L, int oi, int n, int own, int zero_ba
     return lab;
 }
 
-static const char *const BAR_OPTS[] = {"title", "xlabel", "ylabel", "labels", "classes", "legend", "horizontal",
-                                       "values", "width", "height", "ascii", "color", "show", "hue", NULL};
+static const char *const BAR_OPTS[] = {"title",  "xlabel", "ylabel", "labels", "classes", "legend",
+                                       "horizontal", "values", "normalize", "width", "height", "ascii",
+                                       "color", "show", "hue", NULL};
 
 static int do_bar(lua_State *L, int horizontal)
 {
@@ -448,7 +449,16 @@ static int do_bar(lua_State *L, int horizontal)
     if (!grouped) {
         v = read_series(L, 1, &n, &own);
     } else {
-        ns = (int)lua_rawlen(L, 1);
+        /* the leading tables/tensors ({ml.counts(a), ml.counts(b)} also holds
+         * the class count that the last call returns: ignored) */
+        ns = 0;
+        for (;;) {
+            int ty = lua_rawgeti(L, 1, ns + 1);
+            int ok = ty == LUA_TTABLE || mlua_to_tensor(L, -1) != NULL;
+            lua_pop(L, 1);
+            if (!ok) break;
+            ns++;
+        }
         if (ns > 16) return luaL_error(L, "bar: at most 16 series, got %d", ns);
         luaL_checkstack(L, 3 * ns + 8, "bar: too many series");
         double **cols = lua_newuserdatauv(L, sizeof *cols * (size_t)ns, 0);
@@ -468,6 +478,17 @@ static int do_bar(lua_State *L, int horizontal)
             for (int k = 0; k < ns; k++) v[i * ns + k] = cols[k][i];
     }
     if (n == 0) return luaL_error(L, "bar: no values to draw");
+    if (mlua_opt_field(L, 2, "hue") != LUA_TNIL) return luaL_error(L, "bar: option 'hue' belongs to countplot");
+    lua_pop(L, 1);
+    if (mlua_opt_bool(L, 2, "normalize", 0)) {
+        /* each series as fractions of its total: sets of different sizes compare */
+        for (int k = 0; k < ns; k++) {
+            double sum = 0;
+            for (int i = 0; i < n; i++) sum += v[i * ns + k];
+            if (sum > 0)
+                for (int i = 0; i < n; i++) v[i * ns + k] /= sum;
+        }
+    }
     const char **lab = bar_labels(L, 2, n, own > 0 ? own : 0, own == -1 || mlua_to_tensor(L, 1) != NULL);
     const char **series = NULL;
     if (ns > 1) {
@@ -497,29 +518,77 @@ static int l_bar(lua_State *L) { return do_bar(L, 0); }
 /* ml.barh: the same, horizontal */
 static int l_barh(lua_State *L) { return do_bar(L, 1); }
 
-/* ml.countplot(y, opts): bars of the count of each label 0..K-1. */
+/* Checks a label vector (integers 0..limit-1); returns the number of classes. */
+static int check_int_labels(lua_State *L, const ml_tensor *y, const char *what, int limit)
+{
+    int K = 0;
+    int64_t m = ml_tensor_numel(y);
+    for (int64_t i = 0; i < m; i++) {
+        float f = y->data[i];
+        if (!(f >= 0 && f < limit && f == floorf(f)))
+            luaL_error(L, "countplot: %s[%d] is %f; labels must be integers in 0..%d", what, (int)i + 1, (double)f,
+                       limit - 1);
+        if ((int)f + 1 > K) K = (int)f + 1;
+    }
+    return K;
+}
+
+/* ml.countplot(y [, {hue = groups, legend = names, ...}]): bars of the count
+ * of each label 0..K-1; with hue, one bar per group in each label. */
 static int l_countplot(lua_State *L)
 {
     ml_tensor *y = mlua_check_tensor_like(L, 1);
     int64_t m = ml_tensor_numel(y);
     if (m == 0) return luaL_error(L, "countplot: no labels");
-    int K = 0;
-    for (int64_t i = 0; i < m; i++) {
-        float f = y->data[i];
-        if (!(f >= 0 && f < 1e6 && f == floorf(f)))
-            return luaL_error(L, "countplot: label [%d] is %f; labels must be integers >= 0", (int)i + 1, (double)f);
-        if ((int)f + 1 > K) K = (int)f + 1;
+    int K = check_int_labels(L, y, "y", 100000);
+    ml_tensor *h = NULL;
+    int G = 1;
+    if (mlua_opt_field(L, 2, "hue") != LUA_TNIL) {
+        h = mlua_check_tensor_like(L, lua_gettop(L));
+        if (ml_tensor_numel(h) != m)
+            return luaL_error(L, "countplot: %d labels but %d hue values", (int)m, (int)ml_tensor_numel(h));
+        G = check_int_labels(L, h, "hue", 16);
     }
-    lua_createtable(L, K, 1);
-    double *cnt = calloc((size_t)K, sizeof *cnt);
-    if (!cnt) return luaL_error(L, "countplot: out of memory");
-    for (int64_t i = 0; i < m; i++) cnt[(int)y->data[i]] += 1;
-    for (int k = 0; k < K; k++) {
-        lua_pushinteger(L, (lua_Integer)cnt[k]);
-        lua_rawseti(L, -2, k);
+    /* the option table without hue, with default legend names */
+    lua_newtable(L);
+    int opts = lua_gettop(L);
+    if (lua_istable(L, 2)) {
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_settable(L, opts);
+        }
     }
-    free(cnt);
+    lua_pushnil(L);
+    lua_setfield(L, opts, "hue");
+    if (h && lua_getfield(L, opts, "legend") == LUA_TNIL) {
+        lua_createtable(L, G, 0);
+        for (int g = 0; g < G; g++) {
+            lua_pushfstring(L, "%d", g);
+            lua_rawseti(L, -2, g + 1);
+        }
+        lua_setfield(L, opts, "legend");
+    }
+    lua_settop(L, opts);
+    double *cnt = lua_newuserdatauv(L, sizeof *cnt * (size_t)K * (size_t)G, 0);
+    memset(cnt, 0, sizeof *cnt * (size_t)K * (size_t)G);
+    for (int64_t i = 0; i < m; i++) cnt[(int)y->data[i] * G + (h ? (int)h->data[i] : 0)] += 1;
+    lua_createtable(L, G, 0); /* the series */
+    for (int g = 0; g < G; g++) {
+        lua_createtable(L, K, 1);
+        for (int k = 0; k < K; k++) {
+            lua_pushinteger(L, (lua_Integer)cnt[k * G + g]);
+            lua_rawseti(L, -2, k);
+        }
+        if (!h) break;
+        lua_rawseti(L, -2, g + 1);
+    }
+    if (!h) lua_remove(L, -2);
     lua_replace(L, 1);
+    lua_pushvalue(L, opts);
+    lua_replace(L, 2);
+    lua_settop(L, 2);
     return do_bar(L, 0);
 }
 

@@ -246,3 +246,30 @@ describe("charts", function()
     assert.has_error(function() c:save_svg("/nonexistent-dir/x.svg") end)
   end)
 end)
+
+describe("class balance", function()
+  local ds2 = ml.load("mnist", {subset = "test"})
+  local _, _, ytr, yte = ml.train_test_split(ds2.X, ds2.y, {test_size = 0.2, seed = 0, stratify = true})
+
+  it("compares two sets as fractions, even straight from ml.counts", function()
+    local c = ml.bar({ml.counts(ytr), ml.counts(yte)}, {legend = {"train", "test"}, normalize = true,
+                                                         width = 80, height = 14, show = false})
+    box(c, 80, 14)
+    local s = tostring(c)
+    assert.truthy(s:find("0.10", 1, true) and s:find("test", 1, true))
+  end)
+
+  it("counts labels per hue group (countplot)", function()
+    local yy, hue = {}, {}
+    for i = 1, 6 do yy[i] = i % 3; hue[i] = i <= 4 and 0 or 1 end
+    local c = ml.countplot(yy, {hue = hue, legend = {"a", "b"}, horizontal = true, width = 40, show = false})
+    local lines = c:lines()
+    -- label 0 (i = 3, 6): one in a, one in b
+    assert.truthy(lines[1]:find("0 │.* 1%s*$"))
+    assert.truthy(lines[2]:find("│.* 1%s*$"))
+    assert.truthy(lines[4]:find("1 │.* 2%s*$")) -- label 1: both in a
+    assert.truthy(lines[5]:find("│ 0%s*$"))
+    assert.has_error(function() ml.countplot(yy, {hue = {0}, show = false}) end, "countplot: 6 labels but 1 hue values")
+    assert.has_error(function() ml.bar({1, 2}, {hue = {0, 1}, show = false}) end, "bar: option 'hue' belongs to countplot")
+  end)
+end)
