@@ -86,22 +86,43 @@ static void mean_task(void *vctx, int64_t b, int64_t e, int worker)
     }
 }
 
-/* ---- centring a block of rows ---- */
-typedef struct centre_ctx {
+/* ---- the covariance ----
+ * Blocks of rows are handed out dynamically (an atomic counter), so that a
+ * core slowed by other work takes fewer of them.  Each thread centres its
+ * block, computes its rank-k update in float with single-threaded BLAS, and
+ * adds it to its own double accumulator; the accumulators are summed at the
+ * end.  A block's float update does not depend on the thread that made it,
+ * and sums of a few dozen floats in double are exact in practice, so the
+ * result does not depend on the scheduling. */
+typedef struct cov_ctx {
     const float *x;
-    float *out;
     const float *mean;
-    int64_t d;
-} centre_ctx;
+    int64_t n, d, bs, nblocks;
+    int64_t next; /* next block to take (atomic) */
+    float *blk;   /* threads x bs x d */
+    float *bcov;  /* threads x d x d */
+    double *acc;  /* threads x d x d (upper triangle) */
+} cov_ctx;
 
-static void centre_task(void *vctx, int64_t b, int64_t e, int worker)
+static void cov_task(void *vctx, int64_t b, int64_t e, int worker)
 {
-    (void)worker;
-    centre_ctx *c = vctx;
-    for (int64_t i = b; i < e; i++) {
-        const float *row = c->x + i * c->d;
-        float *o = c->out + i * c->d;
-        for (int64_t j = 0; j < c->d; j++) o[j] = row[j] - c->mean[j];
+    (void)b, (void)e;
+    cov_ctx *c = vctx;
+    int64_t d = c->d;
+    float *blk = c->blk + (int64_t)worker * c->bs * d, *bcov = c->bcov + (int64_t)worker * d * d;
+    double *acc = c->acc + (int64_t)worker * d * d;
+    for (;;) {
+        int64_t bi = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED);
+        if (bi >= c->nblocks) break;
+        int64_t r0 = bi * c->bs, rows = c->n - r0 < c->bs ? c->n - r0 : c->bs;
+        for (int64_t i = 0; i < rows; i++) {
+            const float *row = c->x + (r0 + i) * d;
+            float *o = blk + i * d;
+            for (int64_t j = 0; j < d; j++) o[j] = row[j] - c->mean[j];
+        }
+        ml_syrk(1, d, rows, 1.0f, blk, d, 0.0f, bcov, d);
+        for (int64_t i = 0; i < d; i++)
+            for (int64_t j = i; j < d; j++) acc[i * d + j] += bcov[i * d + j];
     }
 }
 
@@ -112,7 +133,7 @@ static ml_status pca_fit_impl(ml_pca *m, const ml_tensor *X, const ml_progress *
     int64_t n = X2->shape[0], d = X2->shape[1];
     const float *x = X2->data;
     ml_status st = ML_OK;
-    double *mean = NULL, *part = NULL, *cov = NULL, *w = NULL, *z = NULL;
+    double *mean = NULL, *part = NULL, *cov = NULL, *acc = NULL, *w = NULL, *z = NULL;
     float *block = NULL, *bcov = NULL, *meanf = NULL;
     lapack_int *isuppz = NULL;
 
@@ -141,10 +162,11 @@ static ml_status pca_fit_impl(ml_pca *m, const ml_tensor *X, const ml_progress *
     meanf = malloc((size_t)d * sizeof *meanf);
     cov = calloc((size_t)d * (size_t)d, sizeof *cov);
     int64_t bs = n < PCA_BLOCK ? n : PCA_BLOCK;
-    block = malloc((size_t)bs * (size_t)d * sizeof *block);
-    bcov = malloc((size_t)d * (size_t)d * sizeof *bcov);
+    block = malloc((size_t)threads * (size_t)bs * (size_t)d * sizeof *block);
+    bcov = malloc((size_t)threads * (size_t)d * (size_t)d * sizeof *bcov);
+    acc = calloc((size_t)threads * (size_t)d * (size_t)d, sizeof *acc);
     w = malloc((size_t)d * sizeof *w);
-    if (!mean || !part || !meanf || !cov || !block || !bcov || !w) {
+    if (!mean || !part || !meanf || !cov || !block || !bcov || !acc || !w) {
         st = ml_fail(ML_ENOMEM, "PCA: out of memory for %lld features", (long long)d);
         goto done;
     }
@@ -158,17 +180,19 @@ static ml_status pca_fit_impl(ml_pca *m, const ml_tensor *X, const ml_progress *
         meanf[j] = (float)mean[j];
     }
 
-    /* covariance: per block a float rank-k update, summed in double */
-    int64_t nblocks = (n + bs - 1) / bs;
-    for (int64_t bi = 0; bi < nblocks; bi++) {
-        int64_t r0 = bi * bs, rows = n - r0 < bs ? n - r0 : bs;
-        centre_ctx cc = {x + r0 * d, block, meanf, d};
-        ml_parallel_for(rows, 256, centre_task, &cc);
-        ml_syrk(1, d, rows, 1.0f, block, d, 0.0f, bcov, d);
-        for (int64_t i = 0; i < d; i++)
-            for (int64_t j = i; j < d; j++) cov[i * d + j] += bcov[i * d + j];
-        if ((st = ml_progress_update(p, "pca", bi + 1, nblocks + 1)) != ML_OK) goto done;
+    /* covariance: slices of rows (progress between them), blocks of each
+     * slice shared among the threads */
+    int64_t nslices = (n + (int64_t)threads * bs * 2 - 1) / ((int64_t)threads * bs * 2);
+    for (int64_t si = 0; si < nslices; si++) {
+        int64_t r0 = n * si / nslices, r1 = n * (si + 1) / nslices;
+        cov_ctx cc = {x + r0 * d, meanf, r1 - r0, d, bs, (r1 - r0 + bs - 1) / bs, 0, block, bcov, acc};
+        ml_parallel_for(threads, 1, cov_task, &cc);
+        if ((st = ml_progress_update(p, "pca", si + 1, nslices + 1)) != ML_OK) goto done;
     }
+    for (int t = 0; t < threads; t++)
+        for (int64_t i = 0; i < d; i++)
+            for (int64_t j = i; j < d; j++) cov[i * d + j] += acc[((int64_t)t * d + i) * d + j];
+    int64_t nblocks = nslices;
     /* the float mean's own rounding leaves a rank-one bias n*(m - mf)(m - mf)^T: remove it */
     double total = 0;
     for (int64_t i = 0; i < d; i++) {
@@ -285,6 +309,7 @@ done:
     free(part);
     free(meanf);
     free(cov);
+    free(acc);
     free(block);
     free(bcov);
     free(w);
