@@ -277,64 +277,79 @@ static void bin_task(void *ctx, int64_t b, int64_t e, int w)
 /* Growing                                                              */
 
 typedef struct scratch {
-    uint8_t *tb;      /* bins of the node's samples */
+    uint8_t *tmp8;    /* partition buffer (n bytes) */
     uint16_t *cs;     /* classes grouped by bin */
+    int32_t *hist;    /* NBINS x C when C <= HIST_MAX_C */
     int32_t cnt[NBINS];
     int32_t pos[NBINS];
     int64_t *cl, *cr; /* class counts left / right */
 } scratch;
 
+#define HIST_MAX_C 64
+#define HIST_MIN_M 2048
+
+/* The binned data is kept physically partitioned: each candidate feature's
+ * column, and the classes, hold a node's samples in one contiguous range, so
+ * that a node's evaluation reads memory in order. */
 typedef struct grower {
-    /* data */
     int64_t n, d;
     int C;
-    const uint8_t *Xb;
-    const uint16_t *ycls;
-    const double *xlogx; /* x log x for x = 0..n */
+    uint8_t *Xb;          /* d x n, feature-major */
+    uint16_t *ycls;       /* n */
+    const double *xlogx;  /* x log x for x = 0..n */
     int crit;
     int64_t msl;
     /* node being split */
-    const int32_t *idx;
-    int64_t m;
-    const uint16_t *yn;   /* classes of the node's samples */
-    const int64_t *ncount;/* class counts of the node */
-    const int32_t *feats; /* candidate features to evaluate */
-    /* per candidate results */
+    int64_t start, m;
+    const int64_t *ncount; /* class counts of the node */
+    const int32_t *feats;  /* candidate features to evaluate */
     double *best_proxy;
-    int16_t *best_bin;    /* -1 none (constant or no valid split), -2 constant */
+    int16_t *best_bin;     /* -1 no valid split, -2 constant */
+    /* partition */
+    const uint8_t *goes_left; /* m flags */
     scratch *sc;
 } grower;
 
+/* Scans bins lo..hi-1 given per-bin class counts (hist) or the classes
+ * grouped by bin (cs); returns the best proxy and its bin. */
 static void eval_feature(const grower *g, scratch *s, int32_t f, double *proxy_out, int16_t *bin_out)
 {
-    const uint8_t *col = g->Xb + (int64_t)f * g->n;
-    const int32_t *idx = g->idx;
+    const uint8_t *col = g->Xb + (int64_t)f * g->n + g->start;
+    const uint16_t *yn = g->ycls + g->start;
     int64_t m = g->m;
-    uint8_t *tb = s->tb;
+    int C = g->C;
     int32_t *cnt = s->cnt;
-    for (int64_t i = 0; i < m; i++) {
-        uint8_t b = col[idx[i]];
-        tb[i] = b;
-        cnt[b]++;
+    int use_hist = C <= HIST_MAX_C && m >= HIST_MIN_M;
+    int32_t *hist = s->hist;
+    if (use_hist) {
+        for (int64_t i = 0; i < m; i++) hist[col[i] * C + yn[i]]++;
+        for (int b = 0; b < NBINS; b++) {
+            int32_t t = 0;
+            for (int c = 0; c < C; c++) t += hist[b * C + c];
+            cnt[b] = t;
+        }
+    } else {
+        for (int64_t i = 0; i < m; i++) cnt[col[i]]++;
     }
     int lo = 0, hi = NBINS - 1;
     while (cnt[lo] == 0) lo++;
     while (cnt[hi] == 0) hi--;
     if (lo == hi) {
         cnt[lo] = 0;
+        if (use_hist) memset(hist + lo * C, 0, sizeof *hist * (size_t)C);
         *bin_out = -2;
         *proxy_out = -INFINITY;
         return;
     }
-    int32_t p = 0;
-    for (int b = lo; b <= hi; b++) {
-        s->pos[b] = p;
-        p += cnt[b];
-    }
     uint16_t *cs = s->cs;
-    const uint16_t *yn = g->yn;
-    for (int64_t i = 0; i < m; i++) cs[s->pos[tb[i]]++] = yn[i];
-    int C = g->C;
+    if (!use_hist) {
+        int32_t p = 0;
+        for (int b = lo; b <= hi; b++) {
+            s->pos[b] = p;
+            p += cnt[b];
+        }
+        for (int64_t i = 0; i < m; i++) cs[s->pos[col[i]]++] = yn[i];
+    }
     int64_t *cl = s->cl, *cr = s->cr;
     memset(cl, 0, sizeof *cl * (size_t)C);
     memcpy(cr, g->ncount, sizeof *cr * (size_t)C);
@@ -342,12 +357,33 @@ static void eval_feature(const grower *g, scratch *s, int32_t f, double *proxy_o
     int bestb = -1;
     int64_t nl = 0, msl = g->msl;
     int64_t k = 0;
-    if (g->crit == CRIT_GINI) {
-        int64_t sql = 0, sqr = 0;
+    int gini = g->crit == CRIT_GINI;
+    const double *xl = g->xlogx;
+    int64_t sql = 0, sqr = 0;
+    double el = 0, er = 0;
+    if (gini)
         for (int c = 0; c < C; c++) sqr += cr[c] * cr[c];
-        for (int b = lo; b < hi; b++) {
-            int32_t nb = cnt[b];
-            if (!nb) continue;
+    else
+        for (int c = 0; c < C; c++) er += xl[cr[c]];
+    for (int b = lo; b < hi; b++) {
+        int32_t nb = cnt[b];
+        if (!nb) continue;
+        if (use_hist) {
+            const int32_t *h = hist + b * C;
+            for (int c = 0; c < C; c++) {
+                int64_t t = h[c];
+                if (!t) continue;
+                if (gini) {
+                    sql += t * (2 * cl[c] + t);
+                    sqr -= t * (2 * cr[c] - t);
+                } else {
+                    el += xl[cl[c] + t] - xl[cl[c]];
+                    er += xl[cr[c] - t] - xl[cr[c]];
+                }
+                cl[c] += t;
+                cr[c] -= t;
+            }
+        } else if (gini) {
             for (int32_t j = 0; j < nb; j++, k++) {
                 int c = cs[k];
                 sql += 2 * cl[c] + 1;
@@ -355,36 +391,24 @@ static void eval_feature(const grower *g, scratch *s, int32_t f, double *proxy_o
                 sqr -= 2 * cr[c] - 1;
                 cr[c]--;
             }
-            nl += nb;
-            int64_t nr = m - nl;
-            if (nl < msl) continue;
-            if (nr < msl) break;
-            double proxy = (double)sql / (double)nl + (double)sqr / (double)nr;
-            if (proxy > best) best = proxy, bestb = b;
-        }
-    } else {
-        const double *xl = g->xlogx;
-        double sl = 0, sr = 0;
-        for (int c = 0; c < C; c++) sr += xl[cr[c]];
-        for (int b = lo; b < hi; b++) {
-            int32_t nb = cnt[b];
-            if (!nb) continue;
+        } else {
             for (int32_t j = 0; j < nb; j++, k++) {
                 int c = cs[k];
-                sl += xl[cl[c] + 1] - xl[cl[c]];
+                el += xl[cl[c] + 1] - xl[cl[c]];
                 cl[c]++;
-                sr += xl[cr[c] - 1] - xl[cr[c]];
+                er += xl[cr[c] - 1] - xl[cr[c]];
                 cr[c]--;
             }
-            nl += nb;
-            int64_t nr = m - nl;
-            if (nl < msl) continue;
-            if (nr < msl) break;
-            double proxy = sl - xl[nl] + sr - xl[nr];
-            if (proxy > best) best = proxy, bestb = b;
         }
+        nl += nb;
+        int64_t nr = m - nl;
+        if (nl < msl) continue;
+        if (nr < msl) break;
+        double proxy = gini ? (double)sql / (double)nl + (double)sqr / (double)nr : el - xl[nl] + er - xl[nr];
+        if (proxy > best) best = proxy, bestb = b;
     }
     for (int b = lo; b <= hi; b++) cnt[b] = 0;
+    if (use_hist) memset(hist + lo * C, 0, sizeof *hist * (size_t)C * (size_t)(hi - lo + 1));
     *proxy_out = best;
     *bin_out = (int16_t)bestb;
 }
@@ -394,6 +418,27 @@ static void eval_task(void *ctx, int64_t b, int64_t e, int w)
     const grower *g = ctx;
     scratch *s = &g->sc[w];
     for (int64_t j = b; j < e; j++) eval_feature(g, s, g->feats[j], &g->best_proxy[j], &g->best_bin[j]);
+}
+
+/* Stable partition of the node's range of each candidate column. */
+static void partition_task(void *ctx, int64_t b, int64_t e, int w)
+{
+    const grower *g = ctx;
+    uint8_t *tmp = g->sc[w].tmp8;
+    const uint8_t *L = g->goes_left;
+    int64_t m = g->m;
+    for (int64_t j = b; j < e; j++) {
+        uint8_t *col = g->Xb + (int64_t)g->feats[j] * g->n + g->start;
+        int64_t nl = 0, nr = 0;
+        for (int64_t i = 0; i < m; i++) {
+            uint8_t v = col[i];
+            col[nl] = v; /* nl <= i: never overwrites an unread value */
+            tmp[nr] = v;
+            nl += L[i];
+            nr += !L[i];
+        }
+        memcpy(col + nl, tmp, (size_t)nr);
+    }
 }
 
 static double impurity_of(int crit, const int64_t *cnt, int C, int64_t m)
@@ -474,38 +519,38 @@ static ml_status tree_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *
                                            : (int64_t)ceil(t->min_samples_split * (double)n);
     if (mss < 2) mss = 2;
     if (msl < 1) msl = 1;
-    if (mss < 2 * msl) mss = 2 * msl;
     int64_t max_depth = t->max_depth > 0 ? (int64_t)t->max_depth : INT32_MAX;
     int64_t kfeat = resolve_max_features(t, d);
+    int crit = t->criterion == CRIT_GINI ? CRIT_GINI : CRIT_ENTROPY;
     int nthreads = ml_get_threads();
     if (nthreads < 1) nthreads = 1;
 
     ml_status st = ML_OK;
     binning B = {X->data, n, d, NULL, NULL, NULL, 0};
     uint16_t *ycls = malloc(sizeof *ycls * (size_t)n);
-    uint16_t *yn = malloc(sizeof *yn * (size_t)n);
+    uint16_t *ytmp = malloc(sizeof *ytmp * (size_t)n);
+    uint8_t *goes_left = malloc((size_t)n);
     double *xlogx = malloc(sizeof *xlogx * (size_t)(n + 1));
-    int32_t *idx = malloc(sizeof *idx * (size_t)n);
-    int32_t *tmp = malloc(sizeof *tmp * (size_t)n);
     double *best_proxy = malloc(sizeof *best_proxy * (size_t)d);
     int16_t *best_bin = malloc(sizeof *best_bin * (size_t)d);
     int32_t *order = malloc(sizeof *order * (size_t)d);
     scratch *sc = calloc((size_t)nthreads, sizeof *sc);
-    frame *stack = calloc((size_t)(2 * 64 + 2 * (size_t)(max_depth < 4096 ? max_depth : 4096) + 8), sizeof *stack);
-    size_t stack_cap = (size_t)(2 * 64 + 2 * (size_t)(max_depth < 4096 ? max_depth : 4096) + 8);
+    size_t stack_cap = 256;
+    frame *stack = calloc(stack_cap, sizeof *stack);
     int nstack = 0;
     B.Xb = malloc((size_t)n * (size_t)d);
     B.mid = malloc(sizeof *B.mid * (size_t)d * NBINS);
     B.nbins = calloc((size_t)d, sizeof *B.nbins);
     t->importances = calloc((size_t)d, sizeof *t->importances);
-    int ok = ycls && yn && xlogx && idx && tmp && best_proxy && best_bin && order && sc && stack && B.Xb && B.mid &&
+    int ok = ycls && ytmp && goes_left && xlogx && best_proxy && best_bin && order && sc && stack && B.Xb && B.mid &&
              B.nbins && t->importances;
     for (int w = 0; ok && w < nthreads; w++) {
-        sc[w].tb = malloc((size_t)n);
+        sc[w].tmp8 = malloc((size_t)n);
         sc[w].cs = malloc(sizeof *sc[w].cs * (size_t)n);
+        sc[w].hist = C <= HIST_MAX_C ? calloc((size_t)NBINS * (size_t)C, sizeof *sc[w].hist) : NULL;
         sc[w].cl = calloc((size_t)C, sizeof *sc[w].cl);
         sc[w].cr = calloc((size_t)C, sizeof *sc[w].cr);
-        ok = sc[w].tb && sc[w].cs && sc[w].cl && sc[w].cr;
+        ok = sc[w].tmp8 && sc[w].cs && (sc[w].hist || C > HIST_MAX_C) && sc[w].cl && sc[w].cr;
     }
     if (!ok) {
         st = ml_fail(ML_ENOMEM, "%s: out of memory for %lld x %lld", e->cls->name, (long long)n, (long long)d);
@@ -516,22 +561,21 @@ static ml_status tree_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *
         st = ml_fail(ML_ENOMEM, "%s: out of memory while binning features", e->cls->name);
         goto done;
     }
-    for (int64_t i = 0; i < n; i++) ycls[i] = (uint16_t)y->data[i], idx[i] = (int32_t)i;
+    for (int64_t i = 0; i < n; i++) ycls[i] = (uint16_t)y->data[i];
     xlogx[0] = 0;
     for (int64_t i = 1; i <= n; i++) xlogx[i] = (double)i * log((double)i);
 
     ml_rng rng;
     ml_rng_seed(&rng, t->has_seed ? (uint64_t)t->random_state : 0);
 
-    grower g = {n, d, C, B.Xb, ycls, xlogx, t->criterion == CRIT_GINI ? CRIT_GINI : CRIT_ENTROPY, msl,
-                idx, 0, yn, NULL, NULL, best_proxy, best_bin, sc};
+    grower g = {n, d, C, B.Xb, ycls, xlogx, crit, msl, 0, 0, NULL, NULL, best_proxy, best_bin, goes_left, sc};
 
     /* root frame */
     {
         frame *r = &stack[nstack++];
         memset(r, 0, sizeof *r);
         r->start = 0, r->end = (int32_t)n, r->depth = 0, r->parent = -1;
-        r->feats = malloc(sizeof *r->feats * (size_t)d);
+        r->feats = malloc(sizeof *r->feats * (size_t)(d ? d : 1));
         r->count = calloc((size_t)C, sizeof *r->count);
         if (!r->feats || !r->count) {
             st = ml_fail(ML_ENOMEM, "%s: out of memory", e->cls->name);
@@ -558,7 +602,7 @@ static ml_status tree_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *
             else t->right[fr.parent] = id;
         }
         int64_t m = fr.end - fr.start;
-        double imp = impurity_of(t->criterion == CRIT_GINI ? CRIT_GINI : CRIT_ENTROPY, fr.count, C, m);
+        double imp = impurity_of(crit, fr.count, C, m);
         t->n_samples[id] = (int32_t)m;
         t->impurity[id] = imp;
         t->left[id] = t->right[id] = LEAF;
@@ -573,7 +617,7 @@ static ml_status tree_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *
         int leaf = pure || m < mss || fr.depth >= max_depth || m < 2 * msl || fr.nfeats == 0;
         int32_t best_f = -1, best_b = -1, nchild = 0;
         if (!leaf) {
-            /* candidates in a random order */
+            /* candidates in a random order: ties go to the earlier one */
             memcpy(order, fr.feats, sizeof *order * (size_t)fr.nfeats);
             for (int32_t i = fr.nfeats - 1; i > 0; i--) {
                 int32_t j = (int32_t)ml_rng_below(&rng, (uint64_t)i + 1);
@@ -581,8 +625,7 @@ static ml_status tree_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *
                 order[i] = order[j];
                 order[j] = tt;
             }
-            for (int64_t i = 0; i < m; i++) yn[i] = ycls[idx[fr.start + i]];
-            g.idx = idx + fr.start;
+            g.start = fr.start;
             g.m = m;
             g.ncount = fr.count;
             double best = -INFINITY;
@@ -593,7 +636,7 @@ static ml_status tree_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *
                 g.feats = order + visited;
                 g.best_proxy = best_proxy + visited;
                 g.best_bin = best_bin + visited;
-                if (m * batch < 65536 || nthreads == 1) eval_task(&g, 0, batch, 0);
+                if (m * batch < 32768 || nthreads == 1) eval_task(&g, 0, batch, 0);
                 else ml_parallel_for(batch, 1, eval_task, &g);
                 for (int32_t j = visited; j < visited + batch; j++) {
                     if (best_bin[j] == -2) continue;
@@ -607,7 +650,6 @@ static ml_status tree_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *
                 visited += batch;
             }
             /* features found constant here stay constant below */
-            nchild = 0;
             for (int32_t j = 0; j < fr.nfeats; j++) {
                 if (j < visited && best_bin[j] == -2) continue;
                 order[nchild++] = order[j];
@@ -620,44 +662,39 @@ static ml_status tree_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *
             free(fr.feats);
             free(fr.count);
         } else {
-            const uint8_t *col = B.Xb + (int64_t)best_f * n;
-            int32_t *ix = idx + fr.start;
+            const uint8_t *col = B.Xb + (int64_t)best_f * n + fr.start;
+            uint16_t *yc = ycls + fr.start;
             int64_t nl = 0, nr = 0;
             int64_t *lcount = calloc((size_t)C, sizeof *lcount);
             int64_t *rcount = calloc((size_t)C, sizeof *rcount);
-            int32_t *lfeats = malloc(sizeof *lfeats * (size_t)(fr.nfeats ? fr.nfeats : 1));
-            if (!lcount || !rcount || !lfeats) {
+            int32_t *lfeats = malloc(sizeof *lfeats * (size_t)(nchild ? nchild : 1));
+            if ((size_t)nstack + 2 > stack_cap) {
+                frame *ns = realloc(stack, sizeof *ns * stack_cap * 2);
+                if (ns) stack = ns, stack_cap *= 2;
+            }
+            if (!lcount || !rcount || !lfeats || (size_t)nstack + 2 > stack_cap) {
                 free(lcount), free(rcount), free(lfeats), free(fr.feats), free(fr.count);
                 st = ml_fail(ML_ENOMEM, "%s: out of memory", e->cls->name);
                 goto done;
             }
+            for (int64_t i = 0; i < m; i++) goes_left[i] = col[i] <= best_b;
+            /* the classes, then every candidate column of the children */
             for (int64_t i = 0; i < m; i++) {
-                int32_t s = ix[i];
-                if (col[s] <= best_b) {
-                    ix[nl++] = s;
-                    lcount[ycls[s]]++;
-                } else {
-                    tmp[nr++] = s;
-                    rcount[ycls[s]]++;
-                }
+                uint16_t c = yc[i];
+                if (goes_left[i]) yc[nl++] = c, lcount[c]++;
+                else ytmp[nr++] = c, rcount[c]++;
             }
-            memcpy(ix + nl, tmp, sizeof *tmp * (size_t)nr);
+            memcpy(yc + nl, ytmp, sizeof *ytmp * (size_t)nr);
+            g.start = fr.start;
+            g.m = m;
+            g.feats = order;
+            if (m * nchild < 65536 || nthreads == 1) partition_task(&g, 0, nchild, 0);
+            else ml_parallel_for(nchild, 16, partition_task, &g);
             t->feature[id] = best_f;
             t->threshold[id] = B.mid[(int64_t)best_f * NBINS + best_b];
-            double il = impurity_of(t->criterion == CRIT_GINI ? CRIT_GINI : CRIT_ENTROPY, lcount, C, nl);
-            double ir = impurity_of(t->criterion == CRIT_GINI ? CRIT_GINI : CRIT_ENTROPY, rcount, C, nr);
+            double il = impurity_of(crit, lcount, C, nl);
+            double ir = impurity_of(crit, rcount, C, nr);
             t->importances[best_f] += (double)m * imp - (double)nl * il - (double)nr * ir;
-            if ((size_t)nstack + 2 > stack_cap) {
-                size_t nc = stack_cap * 2;
-                frame *ns = realloc(stack, sizeof *ns * nc);
-                if (!ns) {
-                    free(lcount), free(rcount), free(lfeats), free(fr.feats), free(fr.count);
-                    st = ml_fail(ML_ENOMEM, "%s: out of memory", e->cls->name);
-                    goto done;
-                }
-                stack = ns;
-                stack_cap = nc;
-            }
             /* right pushed first so that the left subtree is numbered first */
             memcpy(lfeats, order, sizeof *lfeats * (size_t)nchild);
             memcpy(fr.feats, order, sizeof *fr.feats * (size_t)nchild);
@@ -675,9 +712,10 @@ static ml_status tree_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *
 done:
     for (int i = 0; i < nstack; i++) free(stack[i].feats), free(stack[i].count);
     free(stack);
-    for (int w = 0; sc && w < nthreads; w++) free(sc[w].tb), free(sc[w].cs), free(sc[w].cl), free(sc[w].cr);
+    for (int w = 0; sc && w < nthreads; w++)
+        free(sc[w].tmp8), free(sc[w].cs), free(sc[w].hist), free(sc[w].cl), free(sc[w].cr);
     free(sc);
-    free(ycls), free(yn), free(xlogx), free(idx), free(tmp), free(best_proxy), free(best_bin), free(order);
+    free(ycls), free(ytmp), free(goes_left), free(xlogx), free(best_proxy), free(best_bin), free(order);
     free(B.Xb), free(B.mid), free(B.nbins);
     if (st) return st;
     double tot = 0;
