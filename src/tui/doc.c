@@ -470,12 +470,29 @@ static void render_prose(rctx *r, const nb_block *b)
 /* ---- cells and outputs ---- */
 
 /* Lines of plain text (tabs to 8 columns), clipped to the pane. */
+#define SHOWN_HEAD 1000 /* a huge output shows its first and last lines */
+#define SHOWN_TAIL 1000
+
 static void text_lines(rctx *r, const char *s, size_t n, uint8_t role, const char *prefix)
 {
     size_t i = 0;
+    long total = 1, ln = -1;
+    for (size_t j = 0; j < n; j++) total += s[j] == '\n';
     while (i < n) {
         const char *nl = memchr(s + i, '\n', n - i);
         size_t e = nl ? (size_t)(nl - s) : n;
+        ln++;
+        if (total > SHOWN_HEAD + SHOWN_TAIL && ln >= SHOWN_HEAD && ln < total - SHOWN_TAIL) {
+            if (ln == SHOWN_HEAD) {
+                char msg[96];
+                snprintf(msg, sizeof msg, "%s... %ld lines not shown (the saved notebook keeps them) ...", prefix,
+                         total - SHOWN_HEAD - SHOWN_TAIL);
+                put_str(r, &r->line, msg, TR_MUTED);
+                push_line(r);
+            }
+            i = nl ? e + 1 : n;
+            continue;
+        }
         put_str(r, &r->line, prefix, role == TR_CELL ? TR_CELLHDR : TR_MUTED);
         int col0 = r->line.n;
         size_t p = i;

@@ -147,3 +147,8 @@ expect_fail_with "run on a missing notebook names it" "nope.md" "$MNISTLAB" run 
 expect_fail_with "an unknown option is refused" "unknown option '--frobnicate'" "$MNISTLAB" --frobnicate
 expect_fail_with "the TUI needs a terminal" "needs a terminal" "$MNISTLAB" "$LAB"
 ok "info still works" "$MNISTLAB" info data/mnist/t10k-labels-idx1-ubyte.gz
+
+# ---- the example notebook ----
+"$MNISTLAB" run examples/notebook-basics.md --out "$TMP/basics.md" > /dev/null 2>&1
+rc=$?
+check "examples/notebook-basics.md runs: exit 0, four outputs" '[ $rc = 0 ] && [ "$(grep -c "^\`\`\`output mnistlab$" "$TMP/basics.md")" = 4 ] && grep -q "^the first image is 28 x 28 pixels$" "$TMP/basics.md"'
