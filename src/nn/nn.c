@@ -1,4 +1,7 @@
 /* mnistlab nn: layers, shapes, forward and backward passes, optimisers. */
+/* The element-wise loops (bias, activations, pooling, optimiser steps) are
+ * written branch-free so that the vectoriser turns them into SIMD code. */
+#pragma GCC optimize("O3")
 #include "nn/nn_internal.h"
 
 #include <math.h>
@@ -60,19 +63,25 @@ int nn_fmt_shape(char *buf, size_t n, int nd, const int64_t *shape)
 
 /* ---------------------------------------------------------------- build */
 
+static void free_ws(nn_ws *w, int nl)
+{
+    if (w->lb)
+        for (int i = 0; i < nl; i++) {
+            nn_lbuf *b = &w->lb[i];
+            free(b->y), free(b->dx), free(b->cols), free(b->mask), free(b->arg), free(b->xhat), free(b->mean),
+                free(b->invstd), free(b->sg);
+        }
+    free(w->lb), free(w->dcols), free(w->gout), free(w->grads);
+    memset(w, 0, sizeof *w);
+}
+
 static void free_buffers(ml_nn *net)
 {
-    for (int i = 0; i < net->n; i++) {
-        nn_layer *l = &net->L[i];
-        free(l->y), free(l->dx), free(l->cols), free(l->mask), free(l->arg), free(l->xhat), free(l->mean),
-            free(l->invstd);
-        l->y = l->dx = l->cols = l->mask = l->xhat = NULL;
-        l->arg = NULL;
-        l->mean = l->invstd = NULL;
-    }
-    free(net->dcols), free(net->gout);
-    net->dcols = net->gout = NULL;
-    net->cap = 0;
+    for (int i = 0; i < net->nws; i++) free_ws(&net->ws[i], net->n);
+    free(net->ws);
+    net->ws = NULL;
+    net->nws = 0;
+    net->ws_cap = 0;
 }
 
 void ml_nn_free(ml_nn *net)
@@ -263,6 +272,7 @@ ml_status ml_nn_create(ml_nn **out, const ml_nn_spec *specs, int n, uint64_t see
         }
         nd = l->out_nd;
         memcpy(shape, l->out, sizeof shape);
+        if (l->s.kind == ML_NN_BATCHNORM) net->has_bn = 1;
     }
     if (nd != 1) {
         char got[96];
@@ -327,51 +337,65 @@ float *ml_nn_layer_array(ml_nn *net, int i, const char *which, int64_t *n)
 
 /* ---------------------------------------------------------------- buffers */
 
-static ml_status ensure_cap(ml_nn *net, int64_t b)
+static int alloc_ws(ml_nn *net, nn_ws *w, int64_t b)
 {
-    if (b <= net->cap) return ML_OK;
-    free_buffers(net);
     int64_t dc = 0;
-    int ok = 1;
+    int ok = (w->lb = calloc((size_t)net->n, sizeof *w->lb)) != NULL;
     for (int i = 0; i < net->n && ok; i++) {
         nn_layer *l = &net->L[i];
+        nn_lbuf *lb = &w->lb[i];
         size_t in = (size_t)(b * l->in_size), out = (size_t)(b * l->out_size);
         switch (l->s.kind) {
         case ML_NN_DENSE:
         case ML_NN_ACTIVATION:
-            ok = (l->y = malloc(out * sizeof(float))) && (l->dx = malloc(in * sizeof(float)));
+            ok = (lb->y = malloc(out * sizeof(float))) && (lb->dx = malloc(in * sizeof(float)));
             break;
         case ML_NN_CONV2D: {
             size_t nc = (size_t)b * l->Ho * l->Wo * (size_t)l->K;
             if ((int64_t)nc > dc) dc = (int64_t)nc;
-            ok = (l->y = malloc(out * sizeof(float))) && (l->dx = malloc(in * sizeof(float))) &&
-                 (l->cols = malloc(nc * sizeof(float)));
+            ok = (lb->y = malloc(out * sizeof(float))) && (lb->dx = malloc(in * sizeof(float))) &&
+                 (lb->cols = malloc(nc * sizeof(float)));
             break;
         }
         case ML_NN_MAXPOOL2D:
-            ok = (l->y = malloc(out * sizeof(float))) && (l->dx = malloc(in * sizeof(float))) &&
-                 (l->arg = malloc(out * sizeof(int32_t)));
+            ok = (lb->y = malloc(out * sizeof(float))) && (lb->dx = malloc(in * sizeof(float))) &&
+                 (lb->arg = malloc(out * sizeof(int32_t)));
             break;
         case ML_NN_DROPOUT:
-            ok = (l->y = malloc(out * sizeof(float))) && (l->mask = malloc(out * sizeof(float)));
+            ok = (lb->y = malloc(out * sizeof(float))) && (lb->mask = malloc(out * sizeof(float)));
             break;
         case ML_NN_BATCHNORM:
-            ok = (l->y = malloc(out * sizeof(float))) && (l->dx = malloc(in * sizeof(float))) &&
-                 (l->xhat = malloc(out * sizeof(float))) && (l->mean = malloc(sizeof(double) * (size_t)l->C)) &&
-                 (l->invstd = malloc(sizeof(double) * (size_t)l->C));
+            ok = (lb->y = malloc(out * sizeof(float))) && (lb->dx = malloc(in * sizeof(float))) &&
+                 (lb->xhat = malloc(out * sizeof(float))) && (lb->mean = malloc(sizeof(double) * (size_t)l->C)) &&
+                 (lb->invstd = malloc(sizeof(double) * (size_t)l->C)) &&
+                 (lb->sg = malloc(sizeof(double) * 2 * (size_t)l->C));
             break;
         default:
             break;
         }
     }
-    if (ok && dc) ok = (net->dcols = malloc((size_t)dc * sizeof(float))) != NULL;
-    net->dcols_n = dc;
-    if (ok) ok = (net->gout = malloc((size_t)(b * ml_nn_output_size(net)) * sizeof(float))) != NULL;
+    if (ok && dc) ok = (w->dcols = malloc((size_t)dc * sizeof(float))) != NULL;
+    if (ok) ok = (w->gout = malloc((size_t)(b * ml_nn_output_size(net)) * sizeof(float))) != NULL;
+    if (ok) ok = (w->grads = malloc((size_t)(net->np + 1) * sizeof(float))) != NULL;
+    return ok;
+}
+
+/* At least nws workspaces of at least cap samples each. */
+static ml_status ensure_ws(ml_nn *net, int nws, int64_t cap)
+{
+    if (nws <= net->nws && cap <= net->ws_cap) return ML_OK;
+    int n2 = nws > net->nws ? nws : net->nws;
+    int64_t c2 = cap > net->ws_cap ? cap : net->ws_cap;
+    free_buffers(net);
+    net->ws = calloc((size_t)n2, sizeof *net->ws);
+    int ok = net->ws != NULL;
+    if (ok) net->nws = n2;
+    for (int i = 0; i < n2 && ok; i++) ok = alloc_ws(net, &net->ws[i], c2);
     if (!ok) {
         free_buffers(net);
-        return ml_fail(ML_ENOMEM, "model: out of memory for a batch of %lld", (long long)b);
+        return ml_fail(ML_ENOMEM, "model: out of memory for %d x %lld samples", n2, (long long)c2);
     }
-    net->cap = b;
+    net->ws_cap = c2;
     return ML_OK;
 }
 
@@ -381,7 +405,7 @@ static void act_forward(ml_nn_act a, float *y, int64_t n, int64_t group)
 {
     switch (a) {
     case ML_ACT_RELU:
-        for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0;
+        for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
         break;
     case ML_ACT_SIGMOID:
         for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-y[i]));
@@ -409,7 +433,7 @@ static void act_backward(ml_nn_act a, const float *y, float *g, int64_t n, int64
 {
     switch (a) {
     case ML_ACT_RELU:
-        for (int64_t i = 0; i < n; i++) g[i] = y[i] > 0 ? g[i] : 0;
+        for (int64_t i = 0; i < n; i++) g[i] = y[i] > 0.0f ? g[i] : 0.0f;
         break;
     case ML_ACT_SIGMOID:
         for (int64_t i = 0; i < n; i++) g[i] *= y[i] * (1 - y[i]);
@@ -495,9 +519,9 @@ static void col2im_task(void *vctx, int64_t b, int64_t e, int worker)
                     for (int kj = 0; kj < kw; kj++) {
                         int iw = iw0 + kj;
                         if (iw < 0 || iw >= l->W) continue;
-                        float *d = dst + (int64_t)iw * C;
-                        const float *s = src + kj * C;
-                        for (int ch = 0; ch < C; ch++) d[ch] += s[ch];
+                        float *restrict d = dst + (int64_t)iw * C;
+                        const float *restrict sc = src + kj * C;
+                        for (int ch = 0; ch < C; ch++) d[ch] += sc[ch];
                     }
                 }
             }
@@ -507,7 +531,8 @@ static void col2im_task(void *vctx, int64_t b, int64_t e, int worker)
 /* ---------------------------------------------------------------- pooling */
 
 typedef struct pool_ctx {
-    nn_layer *l;
+    const nn_layer *l;
+    nn_lbuf *lb;
     const float *x;
     const float *g;
 } pool_ctx;
@@ -516,16 +541,16 @@ static void pool_fwd_task(void *vctx, int64_t b, int64_t e, int worker)
 {
     (void)worker;
     pool_ctx *c = vctx;
-    nn_layer *l = c->l;
+    const nn_layer *l = c->l;
     const int C = l->C;
     for (int64_t n = b; n < e; n++) {
         const float *xs = c->x + n * l->in_size;
-        float *ys = l->y + n * l->out_size;
-        int32_t *as = l->arg + n * l->out_size;
+        float *ys = c->lb->y + n * l->out_size;
+        int32_t *as = c->lb->arg + n * l->out_size;
         for (int oh = 0; oh < l->Ho; oh++)
             for (int ow = 0; ow < l->Wo; ow++) {
-                float *yo = ys + ((int64_t)oh * l->Wo + ow) * C;
-                int32_t *ao = as + ((int64_t)oh * l->Wo + ow) * C;
+                float *restrict yo = ys + ((int64_t)oh * l->Wo + ow) * C;
+                int32_t *restrict ao = as + ((int64_t)oh * l->Wo + ow) * C;
                 int first = 1;
                 for (int ki = 0; ki < l->kh; ki++) {
                     int ih = oh * l->sh + ki - l->pad_t;
@@ -534,13 +559,16 @@ static void pool_fwd_task(void *vctx, int64_t b, int64_t e, int worker)
                         int iw = ow * l->sw + kj - l->pad_l;
                         if (iw < 0 || iw >= l->W) continue;
                         int32_t base = (int32_t)(((int64_t)ih * l->W + iw) * C);
-                        const float *xi = xs + base;
+                        const float *restrict xi = xs + base;
                         if (first) {
                             for (int ch = 0; ch < C; ch++) yo[ch] = xi[ch], ao[ch] = base + ch;
                             first = 0;
                         } else {
-                            for (int ch = 0; ch < C; ch++)
-                                if (xi[ch] > yo[ch]) yo[ch] = xi[ch], ao[ch] = base + ch;
+                            for (int ch = 0; ch < C; ch++) {
+                                int gt = xi[ch] > yo[ch];
+                                yo[ch] = gt ? xi[ch] : yo[ch];
+                                ao[ch] = gt ? base + ch : ao[ch];
+                            }
                         }
                     }
                 }
@@ -552,11 +580,11 @@ static void pool_bwd_task(void *vctx, int64_t b, int64_t e, int worker)
 {
     (void)worker;
     pool_ctx *c = vctx;
-    nn_layer *l = c->l;
+    const nn_layer *l = c->l;
     for (int64_t n = b; n < e; n++) {
-        float *dx = l->dx + n * l->in_size;
+        float *dx = c->lb->dx + n * l->in_size;
         const float *g = c->g + n * l->out_size;
-        const int32_t *a = l->arg + n * l->out_size;
+        const int32_t *a = c->lb->arg + n * l->out_size;
         memset(dx, 0, sizeof(float) * (size_t)l->in_size);
         for (int64_t j = 0; j < l->out_size; j++) dx[a[j]] += g[j];
     }
@@ -564,91 +592,109 @@ static void pool_bwd_task(void *vctx, int64_t b, int64_t e, int worker)
 
 /* ---------------------------------------------------------------- forward */
 
-static void bias_rows(float *y, const float *bias, int64_t rows, int64_t cols)
+/* y = act(y + bias) over rows x cols (bias may be NULL). */
+static void bias_act(float *restrict y, const float *restrict bias, int64_t rows, int64_t cols, ml_nn_act a)
 {
-    for (int64_t r = 0; r < rows; r++) memcpy(y + r * cols, bias, sizeof(float) * (size_t)cols);
+    if (bias && a == ML_ACT_RELU) {
+        for (int64_t r = 0; r < rows; r++) {
+            float *restrict yr = y + r * cols;
+            for (int64_t j = 0; j < cols; j++) {
+                float v = yr[j] + bias[j];
+                yr[j] = v > 0.0f ? v : 0.0f;
+            }
+        }
+        return;
+    }
+    if (bias)
+        for (int64_t r = 0; r < rows; r++) {
+            float *restrict yr = y + r * cols;
+            for (int64_t j = 0; j < cols; j++) yr[j] += bias[j];
+        }
+    act_forward(a, y, rows * cols, cols);
 }
 
-static void layer_forward(ml_nn *net, nn_layer *l, const float *x, int64_t B, int training)
+static int is_1x1(const nn_layer *l)
+{
+    return l->kh == 1 && l->kw == 1 && l->sh == 1 && l->sw == 1 && !l->pad_t && !l->pad_l;
+}
+
+static void layer_forward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *w, const float *x, int64_t B,
+                          int training)
 {
     const float *W = net->params + l->w_off, *bias = net->params + l->b_off;
-    l->x = x;
-    l->outp = l->y;
+    lb->x = x;
+    lb->outp = lb->y;
     switch (l->s.kind) {
     case ML_NN_DENSE: {
         int64_t o = l->s.units;
-        if (l->b_n) bias_rows(l->y, bias, B, o);
-        ml_gemm(0, 0, B, o, l->in_size, 1, x, l->in_size, W, o, l->b_n ? 1 : 0, l->y, o);
-        act_forward(l->s.act, l->y, B * o, o);
+        ml_gemm(0, 0, B, o, l->in_size, 1, x, l->in_size, W, o, 0, lb->y, o);
+        bias_act(lb->y, l->b_n ? bias : NULL, B, o, l->s.act);
         break;
     }
     case ML_NN_CONV2D: {
-        conv_ctx c = {l, x, l->cols, NULL};
+        conv_ctx c = {l, x, lb->cols, NULL};
         int64_t rows = B * l->Ho * l->Wo, o = l->s.units;
-        if (l->K == l->C && l->sh == 1 && l->sw == 1 && l->kh == 1 && l->kw == 1) {
-            c.cols = (float *)x; /* 1x1: the input is its own im2col */
-        } else {
-            ml_parallel_for(B, 2, im2col_task, &c);
-        }
-        if (l->b_n) bias_rows(l->y, bias, rows, o);
-        ml_gemm(0, 0, rows, o, l->K, 1, c.cols, l->K, W, o, l->b_n ? 1 : 0, l->y, o);
-        act_forward(l->s.act, l->y, rows * o, o);
+        if (is_1x1(l)) c.cols = (float *)x; /* the input is its own im2col */
+        else ml_parallel_for(B, 2, im2col_task, &c);
+        ml_gemm(0, 0, rows, o, l->K, 1, c.cols, l->K, W, o, 0, lb->y, o);
+        bias_act(lb->y, l->b_n ? bias : NULL, rows, o, l->s.act);
         break;
     }
     case ML_NN_MAXPOOL2D: {
-        pool_ctx c = {l, x, NULL};
+        pool_ctx c = {l, lb, x, NULL};
         ml_parallel_for(B, 4, pool_fwd_task, &c);
         break;
     }
     case ML_NN_FLATTEN:
-        l->outp = (float *)x;
+        lb->outp = (float *)x;
         break;
     case ML_NN_DROPOUT: {
-        l->dropped = training && l->s.rate > 0;
-        if (!l->dropped) {
-            l->outp = (float *)x;
+        lb->dropped = training && l->s.rate > 0;
+        if (!lb->dropped) {
+            lb->outp = (float *)x;
             break;
         }
         int64_t n = B * l->out_size;
         float keep = 1.0f - l->s.rate, scale = 1.0f / keep;
-        for (int64_t i = 0; i < n; i++) l->mask[i] = ml_rng_uniformf(&net->drop_rng) < keep ? scale : 0.0f;
-        for (int64_t i = 0; i < n; i++) l->y[i] = x[i] * l->mask[i];
+        for (int64_t i = 0; i < n; i++) lb->mask[i] = ml_rng_uniformf(&w->rng) < keep ? scale : 0.0f;
+        for (int64_t i = 0; i < n; i++) lb->y[i] = x[i] * lb->mask[i];
         break;
     }
     case ML_NN_ACTIVATION:
-        memcpy(l->y, x, sizeof(float) * (size_t)(B * l->out_size));
-        act_forward(l->s.act, l->y, B * l->out_size, l->out[l->out_nd - 1]);
+        memcpy(lb->y, x, sizeof(float) * (size_t)(B * l->out_size));
+        act_forward(l->s.act, lb->y, B * l->out_size, l->out[l->out_nd - 1]);
         break;
     case ML_NN_BATCHNORM: {
         const int C = l->C;
         int64_t rows = B * l->in_size / C;
         float *st = net->state + l->st_off;
-        l->training = training;
+        double *mean = lb->mean, *invstd = lb->invstd;
+        lb->training = training;
         if (training) {
-            for (int c = 0; c < C; c++) l->mean[c] = 0, l->invstd[c] = 0;
+            for (int c = 0; c < C; c++) mean[c] = 0, invstd[c] = 0;
             for (int64_t r = 0; r < rows; r++)
-                for (int c = 0; c < C; c++) l->mean[c] += x[r * C + c];
-            for (int c = 0; c < C; c++) l->mean[c] /= (double)rows;
+                for (int c = 0; c < C; c++) mean[c] += x[r * C + c];
+            for (int c = 0; c < C; c++) mean[c] /= (double)rows;
             for (int64_t r = 0; r < rows; r++)
                 for (int c = 0; c < C; c++) {
-                    double d = x[r * C + c] - l->mean[c];
-                    l->invstd[c] += d * d;
+                    double d = x[r * C + c] - mean[c];
+                    invstd[c] += d * d;
                 }
             float mom = l->s.momentum;
             for (int c = 0; c < C; c++) {
-                double var = l->invstd[c] / (double)rows;
-                st[c] = st[c] * mom + (float)l->mean[c] * (1 - mom);
+                double var = invstd[c] / (double)rows;
+                st[c] = st[c] * mom + (float)mean[c] * (1 - mom);
                 st[C + c] = st[C + c] * mom + (float)var * (1 - mom);
-                l->invstd[c] = 1.0 / sqrt(var + l->s.eps);
+                invstd[c] = 1.0 / sqrt(var + l->s.eps);
             }
         } else {
-            for (int c = 0; c < C; c++) l->mean[c] = st[c], l->invstd[c] = 1.0 / sqrt((double)st[C + c] + l->s.eps);
+            for (int c = 0; c < C; c++) mean[c] = st[c], invstd[c] = 1.0 / sqrt((double)st[C + c] + l->s.eps);
         }
         for (int64_t r = 0; r < rows; r++)
             for (int c = 0; c < C; c++) {
-                float h = (float)((x[r * C + c] - l->mean[c]) * l->invstd[c]);
-                l->xhat[r * C + c] = h;
-                l->y[r * C + c] = W[c] * h + bias[c];
+                float h = (float)((x[r * C + c] - mean[c]) * invstd[c]);
+                lb->xhat[r * C + c] = h;
+                lb->y[r * C + c] = W[c] * h + bias[c];
             }
         break;
     }
@@ -657,109 +703,103 @@ static void layer_forward(ml_nn *net, nn_layer *l, const float *x, int64_t B, in
     }
 }
 
-static const float *forward(ml_nn *net, const float *x, int64_t B, int training)
+static const float *forward(ml_nn *net, nn_ws *w, const float *x, int64_t B, int training)
 {
     for (int i = 0; i < net->n; i++) {
-        layer_forward(net, &net->L[i], x, B, training);
-        x = net->L[i].outp;
+        layer_forward(net, &net->L[i], &w->lb[i], w, x, B, training);
+        x = w->lb[i].outp;
     }
     return x;
 }
 
 /* ---------------------------------------------------------------- backward */
 
-static void col_sums(const float *g, int64_t rows, int64_t cols, float *out)
+static void col_sums(const float *restrict g, int64_t rows, int64_t cols, float *restrict out)
 {
     memset(out, 0, sizeof(float) * (size_t)cols);
     for (int64_t r = 0; r < rows; r++) {
-        const float *gr = g + r * cols;
+        const float *restrict gr = g + r * cols;
         for (int64_t j = 0; j < cols; j++) out[j] += gr[j];
     }
 }
 
-static void add_l2(float *gw, const float *w, int64_t n, float l2)
-{
-    if (l2 <= 0) return;
-    float k = 2 * l2;
-    for (int64_t i = 0; i < n; i++) gw[i] += k * w[i];
-}
-
 /* g: gradient wrt this layer's output (may be modified in place).  Returns
- * the gradient wrt the input, or NULL when need_dx is 0. */
-static float *layer_backward(ml_nn *net, nn_layer *l, float *g, int64_t B, int need_dx, int skip_act)
+ * the gradient wrt the input, or NULL when need_dx is 0.  Parameter
+ * gradients go to w->grads (the L2 penalty is added once, after the shards
+ * are summed). */
+static float *layer_backward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *w, float *g, int64_t B, int need_dx,
+                             int skip_act)
 {
     const float *W = net->params + l->w_off;
-    float *gW = net->grads + l->w_off, *gb = net->grads + l->b_off;
+    float *gW = w->grads + l->w_off, *gb = w->grads + l->b_off;
     switch (l->s.kind) {
     case ML_NN_DENSE: {
         int64_t o = l->s.units, in = l->in_size;
-        if (!skip_act) act_backward(l->s.act, l->y, g, B * o, o);
-        ml_gemm(1, 0, in, o, B, 1, l->x, in, g, o, 0, gW, o);
-        add_l2(gW, W, l->w_n, l->s.l2);
+        if (!skip_act) act_backward(l->s.act, lb->y, g, B * o, o);
+        ml_gemm(1, 0, in, o, B, 1, lb->x, in, g, o, 0, gW, o);
         if (l->b_n) col_sums(g, B, o, gb);
         if (!need_dx) return NULL;
-        ml_gemm(0, 1, B, in, o, 1, g, o, W, o, 0, l->dx, in);
-        return l->dx;
+        ml_gemm(0, 1, B, in, o, 1, g, o, W, o, 0, lb->dx, in);
+        return lb->dx;
     }
     case ML_NN_CONV2D: {
         int64_t rows = B * l->Ho * l->Wo, o = l->s.units;
-        int one = l->K == l->C && l->kh == 1 && l->kw == 1 && l->sh == 1 && l->sw == 1;
-        const float *cols = one ? l->x : l->cols;
-        if (!skip_act) act_backward(l->s.act, l->y, g, rows * o, o);
+        int one = is_1x1(l);
+        const float *cols = one ? lb->x : lb->cols;
+        if (!skip_act) act_backward(l->s.act, lb->y, g, rows * o, o);
         ml_gemm(1, 0, l->K, o, rows, 1, cols, l->K, g, o, 0, gW, o);
-        add_l2(gW, W, l->w_n, l->s.l2);
         if (l->b_n) col_sums(g, rows, o, gb);
         if (!need_dx) return NULL;
         if (one) {
-            ml_gemm(0, 1, rows, l->K, o, 1, g, o, W, o, 0, l->dx, l->K);
-            return l->dx;
+            ml_gemm(0, 1, rows, l->K, o, 1, g, o, W, o, 0, lb->dx, l->K);
+            return lb->dx;
         }
-        ml_gemm(0, 1, rows, l->K, o, 1, g, o, W, o, 0, net->dcols, l->K);
-        conv_ctx c = {l, NULL, net->dcols, l->dx};
+        ml_gemm(0, 1, rows, l->K, o, 1, g, o, W, o, 0, w->dcols, l->K);
+        conv_ctx c = {l, NULL, w->dcols, lb->dx};
         ml_parallel_for(B, 2, col2im_task, &c);
-        return l->dx;
+        return lb->dx;
     }
     case ML_NN_MAXPOOL2D: {
         if (!need_dx) return NULL;
-        pool_ctx c = {l, NULL, g};
+        pool_ctx c = {l, lb, NULL, g};
         ml_parallel_for(B, 4, pool_bwd_task, &c);
-        return l->dx;
+        return lb->dx;
     }
     case ML_NN_FLATTEN:
         return g;
     case ML_NN_DROPOUT:
-        if (l->dropped) {
+        if (lb->dropped) {
             int64_t n = B * l->out_size;
-            for (int64_t i = 0; i < n; i++) g[i] *= l->mask[i];
+            for (int64_t i = 0; i < n; i++) g[i] *= lb->mask[i];
         }
         return g;
     case ML_NN_ACTIVATION:
-        if (!skip_act) act_backward(l->s.act, l->y, g, B * l->out_size, l->out[l->out_nd - 1]);
+        if (!skip_act) act_backward(l->s.act, lb->y, g, B * l->out_size, l->out[l->out_nd - 1]);
         return g;
     case ML_NN_BATCHNORM: {
         const int C = l->C;
         int64_t rows = B * l->in_size / C;
-        double *sg = calloc((size_t)C * 2, sizeof(double)); /* sum g, sum g*xhat */
-        if (!sg) return NULL;
+        double *sg = lb->sg; /* sum g, sum g*xhat */
+        for (int c = 0; c < 2 * C; c++) sg[c] = 0;
         for (int64_t r = 0; r < rows; r++)
             for (int c = 0; c < C; c++) {
                 sg[c] += g[r * C + c];
-                sg[C + c] += (double)g[r * C + c] * l->xhat[r * C + c];
+                sg[C + c] += (double)g[r * C + c] * lb->xhat[r * C + c];
             }
         for (int c = 0; c < C; c++) gW[c] = (float)sg[C + c], gb[c] = (float)sg[c];
-        if (need_dx && !l->training) {
+        if (!need_dx) return NULL;
+        if (!lb->training) {
             for (int64_t r = 0; r < rows; r++)
-                for (int c = 0; c < C; c++) l->dx[r * C + c] = (float)(W[c] * l->invstd[c] * g[r * C + c]);
-        } else if (need_dx) {
+                for (int c = 0; c < C; c++) lb->dx[r * C + c] = (float)(W[c] * lb->invstd[c] * g[r * C + c]);
+        } else {
             double inv_n = 1.0 / (double)rows;
             for (int64_t r = 0; r < rows; r++)
                 for (int c = 0; c < C; c++) {
-                    double dxh = (double)g[r * C + c] - sg[c] * inv_n - l->xhat[r * C + c] * sg[C + c] * inv_n;
-                    l->dx[r * C + c] = (float)(W[c] * l->invstd[c] * dxh);
+                    double dxh = (double)g[r * C + c] - sg[c] * inv_n - lb->xhat[r * C + c] * sg[C + c] * inv_n;
+                    lb->dx[r * C + c] = (float)(W[c] * lb->invstd[c] * dxh);
                 }
         }
-        free(sg);
-        return need_dx ? l->dx : NULL;
+        return lb->dx;
     }
     default:
         return NULL;
@@ -782,6 +822,17 @@ static double reg_loss(const ml_nn *net)
     return s;
 }
 
+static void add_reg_grads(ml_nn *net)
+{
+    for (int i = 0; i < net->n; i++) {
+        const nn_layer *l = &net->L[i];
+        if (l->s.l2 <= 0 || l->s.kind == ML_NN_BATCHNORM) continue;
+        const float *w = net->params + l->w_off;
+        float *g = net->grads + l->w_off, k = 2 * l->s.l2;
+        for (int64_t j = 0; j < l->w_n; j++) g[j] += k * w[j];
+    }
+}
+
 static ml_nn_act output_act(const ml_nn *net)
 {
     for (int i = net->n - 1; i >= 0; i--) {
@@ -792,10 +843,10 @@ static ml_nn_act output_act(const ml_nn *net)
     return ML_ACT_LINEAR;
 }
 
-/* Sum over the batch of the cross-entropy (not divided by B), the number
- * right, and when g != NULL the gradient of the MEAN loss wrt the output (or
- * wrt the softmax's input when *fused is set). */
-static double xent(const ml_nn *net, const float *out, const float *y, int64_t B, float *g, int *fused,
+/* Sum over the rows of the cross-entropy (not divided by B), the number
+ * right, and when g != NULL the gradient of the loss times `scale` (1/batch)
+ * wrt the output (or wrt the softmax's input when *fused is set). */
+static double xent(const ml_nn *net, const float *out, const float *y, int64_t B, float *g, float scale, int *fused,
                    int64_t *correct)
 {
     const int64_t K = ml_nn_output_size(net);
@@ -804,7 +855,6 @@ static double xent(const ml_nn *net, const float *out, const float *y, int64_t B
     if (fused) *fused = fuse;
     double loss = 0;
     int64_t right = 0;
-    float invB = 1.0f / (float)B;
     for (int64_t r = 0; r < B; r++) {
         const float *o = out + r * K;
         int t = (int)y[r];
@@ -820,12 +870,12 @@ static double xent(const ml_nn *net, const float *out, const float *y, int64_t B
             for (int64_t j = 0; j < K; j++) s += exp((double)o[j] - mx);
             loss += log(s) + mx - o[t];
             if (gr)
-                for (int64_t j = 0; j < K; j++) gr[j] = ((float)(exp((double)o[j] - mx) / s) - (j == t)) * invB;
+                for (int64_t j = 0; j < K; j++) gr[j] = ((float)(exp((double)o[j] - mx) / s) - (j == t)) * scale;
         } else if (fuse) {
             float p = o[t] < eps ? eps : o[t] > 1 - eps ? 1 - eps : o[t];
             loss -= log(p);
             if (gr)
-                for (int64_t j = 0; j < K; j++) gr[j] = (o[j] - (j == t)) * invB;
+                for (int64_t j = 0; j < K; j++) gr[j] = (o[j] - (j == t)) * scale;
         } else {
             double S = 0;
             for (int64_t j = 0; j < K; j++) S += o[j];
@@ -835,7 +885,7 @@ static double xent(const ml_nn *net, const float *out, const float *y, int64_t B
             loss -= log(q);
             if (gr) {
                 double ot = o[t] > eps ? o[t] : eps;
-                for (int64_t j = 0; j < K; j++) gr[j] = (float)((1.0 / S - (j == t ? 1.0 / ot : 0.0)) * invB);
+                for (int64_t j = 0; j < K; j++) gr[j] = (float)((1.0 / S - (j == t ? 1.0 / ot : 0.0)) * scale);
             }
         }
     }
@@ -843,29 +893,77 @@ static double xent(const ml_nn *net, const float *out, const float *y, int64_t B
     return loss;
 }
 
-/* Forward, loss, backward: gradients into net->grads. */
-static double loss_grad(ml_nn *net, const float *x, const float *y, int64_t B, int training, int need_gx, float **gx,
-                        int64_t *correct)
+/* ---------------------------------------------------------------- shards */
+
+#define NN_SHARD 16 /* rows per shard in training (fixed: the result does not depend on threads) */
+
+typedef struct shard_ctx {
+    ml_nn *net;
+    const float *x, *y;
+    int64_t B, sh;
+    int training, backward, need_gx;
+    uint64_t seed, step;
+    float *out;
+} shard_ctx;
+
+static void shard_task(void *vctx, int64_t b, int64_t e, int worker)
 {
-    const float *out = forward(net, x, B, training);
-    int fused = 0;
-    double loss = xent(net, out, y, B, net->gout, &fused, correct);
-    float *g = net->gout;
-    for (int i = net->n - 1; i >= 0 && g; i--) {
-        nn_layer *l = &net->L[i];
-        int skip = fused && i == net->n - 1;
-        g = layer_backward(net, l, g, B, i > 0 || need_gx, skip);
+    (void)worker;
+    shard_ctx *c = vctx;
+    ml_nn *net = c->net;
+    const int64_t d = net->in_size, K = ml_nn_output_size(net);
+    for (int64_t s = b; s < e; s++) {
+        nn_ws *w = &net->ws[s];
+        int64_t r0 = s * c->sh, n = c->B - r0 < c->sh ? c->B - r0 : c->sh;
+        if (c->training) ml_rng_seed_stream(&w->rng, c->seed, 2 + (c->step << 12) + (uint64_t)s);
+        const float *out = forward(net, w, c->x + r0 * d, n, c->training);
+        if (c->out) memcpy(c->out + r0 * K, out, sizeof(float) * (size_t)(n * K));
+        w->loss = 0, w->correct = 0, w->gx = NULL;
+        if (!c->y) continue;
+        int fused = 0;
+        w->loss = xent(net, out, c->y + r0, n, c->backward ? w->gout : NULL, 1.0f / (float)c->B, &fused, &w->correct);
+        if (!c->backward) continue;
+        float *g = w->gout;
+        for (int i = net->n - 1; i >= 0 && g; i--)
+            g = layer_backward(net, &net->L[i], &w->lb[i], w, g, n, i > 0 || c->need_gx, fused && i == net->n - 1);
+        w->gx = g;
     }
-    if (gx) *gx = g;
-    return loss;
+}
+
+/* One pass over B rows: forward (and backward into net->grads, L2 included).
+ * Returns the summed loss (without L2) and the number right. */
+static ml_status run_batch(ml_nn *net, const float *x, const float *y, int64_t B, int training, int backward,
+                           int need_gx, uint64_t seed, float *out, double *loss, int64_t *correct)
+{
+    int64_t sh;
+    if (backward || training) sh = net->has_bn ? B : NN_SHARD;
+    else sh = (B + ml_get_threads() - 1) / ml_get_threads();
+    if (sh < 1) sh = 1;
+    int nsh = (int)((B + sh - 1) / sh);
+    ml_status st = ensure_ws(net, nsh, sh);
+    if (st) return st;
+    shard_ctx c = {net, x, y, B, sh, training, backward, need_gx, seed, (uint64_t)net->t, out};
+    ml_parallel_for(nsh, 1, shard_task, &c);
+    double ls = 0;
+    int64_t right = 0;
+    for (int s = 0; s < nsh; s++) ls += net->ws[s].loss, right += net->ws[s].correct;
+    if (backward) {
+        memcpy(net->grads, net->ws[0].grads, sizeof(float) * (size_t)net->np);
+        for (int s = 1; s < nsh; s++) {
+            const float *restrict gs = net->ws[s].grads;
+            float *restrict g = net->grads;
+            for (int64_t j = 0; j < net->np; j++) g[j] += gs[j];
+        }
+        add_reg_grads(net);
+    }
+    if (loss) *loss = ls;
+    if (correct) *correct = right;
+    return ML_OK;
 }
 
 ml_status ml_nn_loss_grad(ml_nn *net, const float *x, const float *y, int64_t b, int training, uint64_t dropout_seed,
                           double *loss, float *grad, float *gx)
 {
-    ml_status st = ensure_cap(net, b);
-    if (st) return st;
-    ml_rng_seed_stream(&net->drop_rng, dropout_seed, 2);
     /* dropout only when asked */
     float saved[64];
     int ns = 0;
@@ -874,14 +972,24 @@ ml_status ml_nn_loss_grad(ml_nn *net, const float *x, const float *y, int64_t b,
             saved[ns++] = net->L[i].s.rate;
             if (!dropout_seed) net->L[i].s.rate = 0;
         }
-    float *g = NULL;
-    double l = loss_grad(net, x, y, b, training, gx != NULL, &g, NULL);
+    int64_t t = net->t;
+    net->t = 0;
+    double l = 0;
+    ml_status st = run_batch(net, x, y, b, training, 1, gx != NULL, dropout_seed, NULL, &l, NULL);
+    net->t = t;
     ns = 0;
     for (int i = 0; i < net->n && ns < 64; i++)
         if (net->L[i].s.kind == ML_NN_DROPOUT) net->L[i].s.rate = saved[ns++];
+    if (st) return st;
     *loss = l / (double)b + reg_loss(net);
     if (grad) memcpy(grad, net->grads, sizeof(float) * (size_t)net->np);
-    if (gx && g) memcpy(gx, g, sizeof(float) * (size_t)(b * net->in_size));
+    if (gx) {
+        int64_t sh = net->has_bn ? b : NN_SHARD, d = net->in_size;
+        for (int64_t s = 0; s * sh < b; s++) {
+            int64_t n = b - s * sh < sh ? b - s * sh : sh;
+            memcpy(gx + s * sh * d, net->ws[s].gx, sizeof(float) * (size_t)(n * d));
+        }
+    }
     return ML_OK;
 }
 
@@ -1023,21 +1131,18 @@ static ml_status check_xy(const ml_nn *net, const ml_tensor *X, const ml_tensor 
 static ml_status run_eval(ml_nn *net, const ml_tensor *X, const ml_tensor *y, float *out, double *loss,
                           int64_t *correct, const ml_progress *p)
 {
-    const int64_t n = X->shape[0], chunk = 128, K = ml_nn_output_size(net);
-    ml_status st = ensure_cap(net, n < chunk ? (n > 0 ? n : 1) : chunk);
-    if (st) return st;
+    const int64_t n = X->shape[0], chunk = 256, K = ml_nn_output_size(net);
+    ml_status st = ML_OK;
     double ls = 0;
     int64_t right = 0;
     for (int64_t s = 0; s < n; s += chunk) {
-        int64_t b = n - s < chunk ? n - s : chunk;
-        if ((s / chunk) % 16 == 0 && (st = ml_progress_update(p, "predict", s, n))) return st;
-        const float *o = forward(net, X->data + s * net->in_size, b, 0);
-        if (out) memcpy(out + s * K, o, sizeof(float) * (size_t)(b * K));
-        if (y) {
-            int64_t c = 0;
-            ls += xent(net, o, y->data + s, b, NULL, NULL, &c);
-            right += c;
-        }
+        int64_t b = n - s < chunk ? n - s : chunk, c = 0;
+        double l = 0;
+        if ((s / chunk) % 8 == 0 && (st = ml_progress_update(p, "predict", s, n))) return st;
+        if ((st = run_batch(net, X->data + s * net->in_size, y ? y->data + s : NULL, b, 0, 0, 0, 0,
+                            out ? out + s * K : NULL, &l, &c)))
+            return st;
+        ls += l, right += c;
     }
     if (loss) *loss = n ? ls / (double)n + reg_loss(net) : NAN;
     if (correct) *correct = right;
@@ -1115,10 +1220,9 @@ static int hist_push(ml_nn_history *h, const ml_nn_logs *lg)
 ml_status ml_nn_train_batch(ml_nn *net, const float *x, const float *y, int64_t b, uint64_t seed, double *loss)
 {
     if (!net->compiled) return ml_fail(ML_ESTATE, "fit: the model is not compiled: call compile{...} first");
-    ml_status st = ensure_cap(net, b);
+    double l = 0;
+    ml_status st = run_batch(net, x, y, b, 1, 1, 0, seed, NULL, &l, NULL);
     if (st) return st;
-    if (net->t == 0 && seed) ml_rng_seed_stream(&net->drop_rng, seed, 2);
-    double l = loss_grad(net, x, y, b, 1, 0, NULL, NULL);
     opt_step(net);
     if (loss) *loss = l / (double)b + reg_loss(net);
     return ML_OK;
@@ -1200,7 +1304,7 @@ ml_status ml_nn_fit(ml_nn *net, const ml_tensor *X, const ml_tensor *y, const ml
     float *xb = malloc(sizeof(float) * (size_t)(B * d)), *yb = malloc(sizeof(float) * (size_t)B);
     float *best = NULL;
     if (o->es_patience >= 0 && o->es_restore_best) best = malloc(sizeof(float) * (size_t)(net->np + net->ns + 1));
-    if (!idx || !xb || !yb || (o->es_patience >= 0 && o->es_restore_best && !best) || (st = ensure_cap(net, B))) {
+    if (!idx || !xb || !yb || (o->es_patience >= 0 && o->es_restore_best && !best)) {
         free(idx), free(xb), free(yb), free(best);
         ml_tensor_free(xv), ml_tensor_free(yv);
         return st ? st : ml_fail(ML_ENOMEM, "fit: out of memory");
@@ -1208,7 +1312,6 @@ ml_status ml_nn_fit(ml_nn *net, const ml_tensor *X, const ml_tensor *y, const ml
     for (int64_t i = 0; i < n_train; i++) idx[i] = i;
     ml_rng rs;
     ml_rng_seed_stream(&rs, o->seed, 1);
-    ml_rng_seed_stream(&net->drop_rng, o->seed, 2);
     double es_best = 0, ck_best = 0;
     int es_wait = 0, have_es_best = 0, have_ck_best = 0;
     char stage[64];
@@ -1232,11 +1335,16 @@ ml_status ml_nn_fit(ml_nn *net, const ml_tensor *X, const ml_tensor *y, const ml
                 yb[r] = y->data[k];
             }
             int64_t c = 0;
-            lsum += loss_grad(net, xb, yb, b, 1, 0, NULL, &c);
+            double l = 0;
+            if ((st = run_batch(net, xb, yb, b, 1, 1, 0, o->seed, NULL, &l, &c))) break;
+            lsum += l;
             right += c;
             opt_step(net);
         }
-        if (st) break;
+        if (st) {
+            if (st != ML_ECANCELLED) h->interrupted = 0;
+            break;
+        }
         (void)ml_progress_update(p, stage, steps, steps);
         ml_nn_logs lg = {ep, o->epochs, steps, 0, lsum / (double)n_train + reg_loss(net),
                          (double)right / (double)n_train, NAN, NAN};
@@ -1244,7 +1352,6 @@ ml_status ml_nn_fit(ml_nn *net, const ml_tensor *X, const ml_tensor *y, const ml
             int64_t c = 0;
             if ((st = run_eval(net, xv, yv, NULL, &lg.val_loss, &c, NULL))) break;
             lg.val_accuracy = (double)c / (double)xv->shape[0];
-            if ((st = ensure_cap(net, B))) break;
         }
         lg.seconds = now_s() - t0;
         if (hist_push(h, &lg)) {

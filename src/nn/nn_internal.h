@@ -16,20 +16,37 @@ typedef struct nn_layer {
     /* convolution / pooling geometry (NHWC) */
     int H, W, C, Ho, Wo, kh, kw, sh, sw, pad_t, pad_l;
     int64_t K;                   /* kh * kw * C */
-    /* buffers, sized for net->cap samples */
+} nn_layer;
+
+/* One layer's buffers in one workspace, sized for ws_cap samples. */
+typedef struct nn_lbuf {
     float *y;                    /* own output */
     float *dx;                   /* gradient of the input */
-    float *cols;                 /* Conv2D: im2col of the batch */
+    float *cols;                 /* Conv2D: im2col of the shard */
     float *mask;                 /* Dropout */
     int32_t *arg;                /* MaxPooling2D: argmax per output */
     float *xhat;                 /* BN: normalised input */
-    double *mean, *invstd;       /* BN: batch statistics (C each) */
-    /* per batch */
-    const float *x;              /* input of the current batch */
-    float *outp;                 /* output of the current batch (y or x) */
-    int dropped;                 /* Dropout active in this forward */
-    int training;                /* BN: batch statistics in this forward */
-} nn_layer;
+    double *mean, *invstd, *sg;  /* BN: batch statistics (C each), sums (2C) */
+    const float *x;              /* input of the current pass */
+    float *outp;                 /* output of the current pass (y or x) */
+    int dropped;                 /* Dropout active in this pass */
+    int training;                /* BN: batch statistics in this pass */
+} nn_lbuf;
+
+/* A workspace: what one shard of a batch needs for forward and backward.
+ * A batch is cut into shards of fixed size, each worked through on its own
+ * (in parallel), and the shards' gradients are summed in shard order: the
+ * result does not depend on the number of threads. */
+typedef struct nn_ws {
+    nn_lbuf *lb;                 /* one per layer */
+    float *dcols;                /* Conv2D backward scratch */
+    float *gout;                 /* gradient of the loss wrt the output */
+    float *grads;                /* this shard's parameter gradients */
+    float *gx;                   /* gradient wrt the input (borrowed) */
+    ml_rng rng;                  /* dropout masks */
+    double loss;
+    int64_t correct;
+} nn_ws;
 
 struct ml_nn {
     ml_nn_spec input;
@@ -41,17 +58,16 @@ struct ml_nn {
     int64_t np;
     float *state;
     int64_t ns;
-    int64_t cap;
-    float *dcols;                /* shared scratch for Conv2D backward */
-    int64_t dcols_n;
-    float *gout;                 /* gradient of the loss wrt the output */
+    nn_ws *ws;
+    int nws;
+    int64_t ws_cap;
+    int has_bn;                  /* batch statistics: one shard per batch */
     /* compile */
     int compiled, from_logits;
     ml_nn_optimizer opt;
     float *m, *v;
     int64_t t;
     char warning[256];
-    ml_rng drop_rng;
 };
 
 /* nn.c */

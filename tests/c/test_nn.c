@@ -234,6 +234,21 @@ static void test_grad_dropout_batchnorm_dense(void **state)
     ml_nn_free(net);
 }
 
+static void test_grad_sharded_batch(void **state)
+{
+    (void)state;
+    /* 40 rows: three shards whose gradients are summed, L2 added once */
+    ml_nn_spec drop = simple(ML_NN_DROPOUT);
+    drop.rate = 0.25f;
+    ml_nn_spec s[] = {input_spec(3, 5, 5, 1), conv(3, 3, 1, 1, ML_ACT_TANH), simple(ML_NN_FLATTEN), drop,
+                      dense(4, ML_ACT_SOFTMAX)};
+    s[1].l2 = 0.03f;
+    s[4].l2 = 0.01f;
+    ml_nn *net = build(s, 5, 0);
+    gradcheck(net, 40, 1, 5, 1, 1e-2);
+    ml_nn_free(net);
+}
+
 /* ---- learning ---- */
 
 static ml_dataset digits;
@@ -594,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_grad_conv_same_stride_batchnorm),
         cmocka_unit_test(test_grad_conv_1x1_and_pool_same),
         cmocka_unit_test(test_grad_dropout_batchnorm_dense),
+        cmocka_unit_test(test_grad_sharded_batch),
         cmocka_unit_test(test_summary_like_keras),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_mlp_learns_digits),
