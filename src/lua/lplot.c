@@ -8,6 +8,7 @@
 #include "lua/mlua.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,7 +191,12 @@ static void push_title(lua_State *L, int classes, double label)
 {
     if (classes && lua_type(L, classes) == LUA_TTABLE) {
         lua_geti(L, classes, (lua_Integer)label);
-        if (lua_isstring(L, -1)) return;
+        /* a name that is just the number (MNIST's "7") reads better as "Class 7" */
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            char num[32];
+            snprintf(num, sizeof num, "%d", (int)label);
+            if (strcmp(lua_tostring(L, -1), num) != 0) return;
+        }
         lua_pop(L, 1);
     }
     lua_pushfstring(L, "Class %d", (int)label);
@@ -1155,6 +1161,15 @@ static int l_table(lua_State *L)
         return luaL_error(L, "table: align \"%s\" has %d letters for %d columns", align, (int)strlen(align), ncols);
     lchart *c = new_chart(L);
     if (ml_plot_table(&c->t, cells, nrows, ncols, header, align, &p.o)) return mlua_fail(L);
+    /* natural width, but never wider than the pane: then squeeze the text columns */
+    const mlua_sink *s = mlua_get_sink(L);
+    int sw = s->width > 0 ? s->width : 80;
+    if (!p.width_given && c->t.nlines > 0 && c->t.lines[0].ncells > sw) {
+        ml_text_free(&c->t);
+        ml_text_init(&c->t);
+        p.o.width = sw;
+        if (ml_plot_table(&c->t, cells, nrows, ncols, header, align, &p.o)) return mlua_fail(L);
+    }
     return finish(L, c, &p);
 }
 
