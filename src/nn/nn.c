@@ -565,9 +565,10 @@ static void pool_fwd_task(void *vctx, int64_t b, int64_t e, int worker)
                             first = 0;
                         } else {
                             for (int ch = 0; ch < C; ch++) {
-                                int gt = xi[ch] > yo[ch];
-                                yo[ch] = gt ? xi[ch] : yo[ch];
-                                ao[ch] = gt ? base + ch : ao[ch];
+                                float xv = xi[ch], yv = yo[ch];
+                                int32_t m = -(int32_t)(xv > yv); /* all ones where x wins */
+                                yo[ch] = xv > yv ? xv : yv;
+                                ao[ch] = (ao[ch] & ~m) | ((base + ch) & m);
                             }
                         }
                     }
