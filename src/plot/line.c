@@ -121,8 +121,15 @@ ml_status ml_plot_line(ml_text *out, const ml_series *s, int ns, const ml_plot_o
     for (int k = 0; k < 16; k++) roles[k] = (uint8_t)(ML_COLOR_SERIES + k);
     ml_canvas_render(&cv, &c, f.px0, f.py0, roles, NULL);
     if (markers) {
-        for (int k = 0; k < ns; k++)
+        for (int k = 0; k < ns; k++) {
+            /* dense series: a marker every `step` points (matplotlib's
+             * markevery), each series shifted so that overlapping curves
+             * still show all their markers */
+            int room = f.pw / 10 > 1 ? f.pw / 10 : 1;
+            int step = s[k].n > f.pw / 4 ? (s[k].n + room - 1) / room : 1;
+            int phase = step > 1 ? (int)((long)k * step / ns) : 0;
             for (int i = 0; i < s[k].n; i++) {
+                if (step > 1 && i % step != phase) continue;
                 double px, py;
                 to_px(&f, &cv, s[k].x ? s[k].x[i] : i + 1, s[k].y[i], &px, &py);
                 if (px < -0.5 || py < -0.5 || px > W1 + 0.5 || py > H1 + 0.5) continue;
@@ -130,6 +137,7 @@ ml_status ml_plot_line(ml_text *out, const ml_series *s, int ns, const ml_plot_o
                 ml_cells_set(&c, f.px0 + cx, f.py0 + cy, o.ascii ? (uint32_t)MARK_A[k % 8] : MARK_U[k % 8],
                              roles[k]);
             }
+        }
     }
     ml_canvas_free(&cv);
     ml_frame_draw(&c, &f, &o);

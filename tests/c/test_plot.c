@@ -163,6 +163,29 @@ static void test_golden_line(void **state)
         snprintf(name, sizeof name, "line_log_%s", MODE[m]);
         golden(&t, name);
         ml_text_free(&t);
+
+        /* three dense curves on top of each other, no colour: markers every
+         * few points, shifted per series, so that each curve shows */
+        ml_series three[3] = {{"784 components", NULL, ev, 200}, {"120", NULL, ev, 120}, {"40", NULL, ev, 40}};
+        o = mode_opts(m, 70, 14);
+        o.color = 0;
+        ml_text_init(&t);
+        assert_int_equal(ml_plot_line(&t, three, 3, &o), ML_OK);
+        check_box(&t, 70, 14);
+        snprintf(name, sizeof name, "line_dense_nocolor_%s", MODE[m]);
+        golden(&t, name);
+        /* markers are spaced out: no row holds more than a dozen of them */
+        for (int r = 0; r < t.nlines - 3; r++) {
+            int marks = 0;
+            const char *q = t.lines[r].text;
+            while (*q) {
+                uint32_t cp = ml_utf8_next(&q);
+                if (cp == 0x25CF || cp == 0x25A0 || cp == 0x25B2 || (m == 2 && (cp == 'o' || cp == '#' || cp == '^')))
+                    marks++;
+            }
+            assert_true(marks <= 12);
+        }
+        ml_text_free(&t);
     }
 }
 
