@@ -96,11 +96,14 @@ void ml_parallel_for(int64_t n, int64_t min_chunk, ml_task_fn fn, void *ctx)
     pool.n = n;
     pool.nchunks = nchunks;
     pool.pending = nchunks - 1;
+    /* BLAS goes single-threaded before any worker starts: a worker's own
+     * product must never run threaded (oversubscription, and results that
+     * would depend on timing) */
+    openblas_set_num_threads(1);
     pool.gen++;
     pthread_cond_broadcast(&pool.start);
     pthread_mutex_unlock(&pool.mu);
 
-    openblas_set_num_threads(1);
     in_parallel = 1;
     int64_t b, e;
     chunk_bounds(n, nchunks, 0, &b, &e);
