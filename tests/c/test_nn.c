@@ -587,7 +587,6 @@ static void test_summary_like_keras(void **state)
     /* Keras: 320 + 18496 + 18464 + 18496 + 650 */
     assert_int_equal(ml_nn_count_params(net), 56426);
     char *t = ml_nn_summary(net, "cnn1");
-    print_message("%s", t);
     assert_non_null(strstr(t, "Model: \"cnn1\"\n"));
     assert_non_null(strstr(t, " conv2d (Conv2D)             (None, 26, 26, 32)        320       \n"));
     assert_non_null(strstr(t, " conv2d_2 (Conv2D)           (None, 3, 3, 32)          18464     \n"));
