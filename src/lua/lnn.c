@@ -29,6 +29,7 @@
 
 #include "core/modelfile.h"
 #include "nn/nn.h"
+#include "plot/plot.h"
 
 #define LAYER_MT "mnistlab.nn.Layer"
 #define NODE_MT "mnistlab.nn.KerasTensor"
@@ -836,13 +837,14 @@ typedef struct fit_ud {
     int64_t steps;
 } fit_ud;
 
-static void fmt_epoch(char *buf, size_t n, const ml_nn_logs *lg, int has_val)
+/* The per-epoch line, in the plotting area's Keras-like format, sized to the pane. */
+static void fmt_epoch(lua_State *L, char *buf, size_t n, const ml_nn_logs *lg, int has_val)
 {
-    int k = snprintf(buf, n, "Epoch %d/%d\n%lld/%lld - %.0fs - %.0fms/step - loss: %.4f - accuracy: %.4f",
-                     lg->epoch + 1, lg->epochs, (long long)lg->steps, (long long)lg->steps, lg->seconds,
-                     lg->seconds * 1000.0 / (double)(lg->steps ? lg->steps : 1), lg->loss, lg->accuracy);
-    if (has_val && k > 0 && (size_t)k < n)
-        snprintf(buf + k, n - (size_t)k, " - val_loss: %.4f - val_accuracy: %.4f", lg->val_loss, lg->val_accuracy);
+    const char *names[4] = {"loss", "accuracy", "val_loss", "val_accuracy"};
+    double vals[4] = {lg->loss, lg->accuracy, lg->val_loss, lg->val_accuracy};
+    const mlua_sink *s = mlua_get_sink(L);
+    ml_format_epoch(buf, n, s->width > 0 ? s->width : 80, lg->epoch + 1, lg->epochs, lg->steps, lg->seconds, names,
+                    vals, has_val ? 4 : 2, s->ascii);
 }
 
 static int on_epoch(void *vud, const ml_nn_logs *lg)
@@ -851,7 +853,7 @@ static int on_epoch(void *vud, const ml_nn_logs *lg)
     lua_State *L = u->L;
     if (u->verbose) {
         char line[320];
-        fmt_epoch(line, sizeof line, lg, !isnan(lg->val_loss));
+        fmt_epoch(L, line, sizeof line, lg, !isnan(lg->val_loss));
         lua_getglobal(L, "print");
         lua_pushstring(L, line);
         if (lua_pcall(L, 1, 0, 0) != LUA_OK) lua_pop(L, 1);
