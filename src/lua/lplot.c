@@ -252,6 +252,7 @@ static int l_digits(lua_State *L)
     /* which images */
     int64_t *idx = NULL;
     int k = 0;
+    if (N == 0) return luaL_error(L, "digits: no images to show");
     if (mlua_opt_field(L, oi, "indices") == LUA_TTABLE) {
         int it = lua_gettop(L);
         k = (int)lua_rawlen(L, it);
@@ -273,7 +274,7 @@ static int l_digits(lua_State *L)
         idx = lua_newuserdatauv(L, sizeof *idx * (size_t)k, 0);
         for (int i = 0; i < k; i++) idx[i] = start - 1 + i;
     }
-    if (N == 0 || k == 0) return luaL_error(L, "digits: no images to show");
+
     /* gather pixels and titles */
     size_t per = (size_t)rows * icols;
     float *px = lua_newuserdatauv(L, sizeof *px * per * (size_t)k, 0);
@@ -947,32 +948,13 @@ static int l_heatmap(lua_State *L)
     return finish(L, c, &p);
 }
 
-/* Formats one table value: strings as they are, integers plainly, other
- * numbers with fmt (a printf format for one double; default "%.4f"). */
-static const char *cell_string(lua_State *L, int idx, const char *fmt)
+/* A printf format for one number: exactly one conversion among e f g (a
+ * double; returns 1) or d i (the value rounded; returns 2), with flags, width
+ * and precision; 0 when the format is anything else. */
+static int valid_fmt_at(const char *f, size_t *at)
 {
-    idx = lua_absindex(L, idx);
-    switch (lua_type(L, idx)) {
-    case LUA_TNIL: return "";
-    case LUA_TBOOLEAN: return lua_toboolean(L, idx) ? "yes" : "no";
-    case LUA_TNUMBER:
-        if (lua_isinteger(L, idx)) return lua_pushfstring(L, "%I", lua_tointeger(L, idx));
-        else {
-            double v = lua_tonumber(L, idx);
-            char b[64];
-            if (!isfinite(v)) snprintf(b, sizeof b, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
-            else if (fmt) snprintf(b, sizeof b, fmt, v);
-            else snprintf(b, sizeof b, "%.4f", v); /* floats keep their decimals: 1.0 -> 1.0000 */
-            return lua_pushstring(L, b);
-        }
-    default: return luaL_tolstring(L, idx, NULL);
-    }
-}
-
-/* A printf format for one double: exactly one conversion among e f g (with flags, width, precision). */
-static int valid_fmt(const char *f)
-{
-    int conv = 0;
+    int conv = 0, kind = 1;
+    if (at) *at = 0;
     for (const char *p = f; *p; p++) {
         if (*p != '%') continue;
         if (p[1] == '%') {
@@ -986,10 +968,44 @@ static int valid_fmt(const char *f)
             p++;
             while (*p >= '0' && *p <= '9') p++;
         }
-        if (!*p || !strchr("eEfFgG", *p)) return 0;
+        if (at) *at = (size_t)(p - f);
+        if (*p && strchr("di", *p)) kind = 2;
+        else if (!*p || !strchr("eEfFgG", *p)) return 0;
         conv++;
     }
-    return conv == 1 && strlen(f) < 32;
+    return conv == 1 && strlen(f) < 32 ? kind : 0;
+}
+
+static int valid_fmt(const char *f) { return valid_fmt_at(f, NULL); }
+
+/* Formats one table value: strings as they are, integers plainly, other
+ * numbers with fmt (a printf format for one double; default "%.4f"). */
+static const char *cell_string(lua_State *L, int idx, const char *fmt)
+{
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL: return "";
+    case LUA_TBOOLEAN: return lua_toboolean(L, idx) ? "yes" : "no";
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx) && !(fmt && valid_fmt(fmt) == 2))
+            return lua_pushfstring(L, "%I", lua_tointeger(L, idx));
+        else {
+            double v = lua_tonumber(L, idx);
+            char b[64];
+            if (!isfinite(v)) snprintf(b, sizeof b, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+            else if (fmt && valid_fmt(fmt) == 2) {
+                /* an integer conversion: the value rounded, through a format of our own */
+                char f2[48];
+                size_t k;
+                valid_fmt_at(fmt, &k);
+                snprintf(f2, sizeof f2, "%.*sll%s", (int)k, fmt, fmt + k);
+                snprintf(b, sizeof b, f2, (long long)llround(fabs(v) < 9e18 ? v : 0));
+            } else if (fmt) snprintf(b, sizeof b, fmt, v);
+            else snprintf(b, sizeof b, "%.4f", v); /* floats keep their decimals: 1.0 -> 1.0000 */
+            return lua_pushstring(L, b);
+        }
+    default: return luaL_tolstring(L, idx, NULL);
+    }
 }
 
 /* ml.table(rows [, {header = {...}, columns = {...}, align = "lrr", fmt = "%.3f" | {per column}, title =}]) */

@@ -26,6 +26,8 @@ ml_status ml_axis_init(ml_axis *a, double lo, double hi, int maxticks, int integ
 {
     memset(a, 0, sizeof *a);
     if (!isfinite(lo) || !isfinite(hi)) return ml_fail(ML_EINVAL, "%s: axis limits must be finite", who);
+    if (!isfinite(hi - lo) || fabs(lo) > 1e300 || fabs(hi) > 1e300)
+        return ml_fail(ML_EINVAL, "%s: values from %g to %g span too wide a range to draw", who, lo, hi);
     if (lo > hi) {
         double t = lo;
         lo = hi;
@@ -36,6 +38,7 @@ ml_status ml_axis_init(ml_axis *a, double lo, double hi, int maxticks, int integ
     a->log = logscale;
     if (logscale) {
         if (!(lo > 0)) return ml_fail(ML_EINVAL, "%s: log scale needs values > 0, got %g", who, lo);
+        if (lo < 1e-300) return ml_fail(ML_EINVAL, "%s: %g is too small for a log scale", who, lo);
         double l0 = log10(lo), l1 = log10(hi);
         if (l1 - l0 < 1e-9) {
             l0 -= 0.5;

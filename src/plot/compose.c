@@ -117,7 +117,7 @@ ml_status ml_plot_history(ml_text *out, const double *loss, const double *acc, c
         if (!(side && nch == 2) && k == 1) co.height = H - 1 - (H - 1) / 2;
         st = ml_plot_line(&parts[k], s, ns, &co);
         if (st) {
-            ml_fail_prefix(st, "plot_history");
+            ml_fail_prefix(st, which == 0 ? "plot_history: accuracy curves" : "plot_history: loss curves");
             break;
         }
         k++;

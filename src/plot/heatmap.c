@@ -123,8 +123,9 @@ ml_status ml_plot_heatmap(ml_text *out, const double *m, int rows, int cols, con
         ml_cells_text(&c, rl - w, y, f, ML_COLOR_LABEL, w);
         for (int j = 0; j < cols; j++) {
             double v = m[(size_t)i * cols + j];
-            double t = hi > lo ? (v - lo) / (hi - lo) : (v > lo ? 1 : 0.5);
-            if (t < 0) t = 0;
+            /* halves: no overflow when the values span most of the doubles */
+            double t = hi > lo ? (v * 0.5 - lo * 0.5) / (hi * 0.5 - lo * 0.5) : (v > lo ? 1 : 0.5);
+            if (!(t >= 0)) t = 0;
             if (t > 1) t = 1;
             int x0 = gx + j * cw;
             if (numbers) {

@@ -254,6 +254,8 @@ ml_status ml_plot_hist(ml_text *out, const double *v, int64_t n, int bins, const
         hi = lo + 0.5;
         lo -= 0.5;
     }
+    if (!isfinite(hi - lo) || fabs(lo) > 1e300 || fabs(hi) > 1e300)
+        return ml_fail(ML_EINVAL, "hist: values from %g to %g span too wide a range to draw", lo, hi);
     if (bins <= 0) {
         bins = (int)ceil(log2((double)n) + 1); /* Sturges */
         if (bins < 5) bins = 5;
@@ -265,8 +267,8 @@ ml_status ml_plot_hist(ml_text *out, const double *v, int64_t n, int bins, const
     double cmax = 0;
     for (int64_t i = 0; i < n; i++) {
         if (v[i] < lo || v[i] > hi) continue;
-        int b = (int)((v[i] - lo) / (hi - lo) * bins);
-        if (b >= bins) b = bins - 1;
+        double fb = (v[i] - lo) / (hi - lo) * bins;
+        int b = fb >= bins ? bins - 1 : fb > 0 ? (int)fb : 0;
         cnt[b] += 1;
     }
     for (int b = 0; b < bins; b++)
