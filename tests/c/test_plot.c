@@ -723,6 +723,69 @@ static void test_bad_input(void **state)
     ml_text_free(&t);
 }
 
+/* Random data with extreme values (huge, tiny, denormal, negative on log
+ * axes) and random boxes: every chart either draws its exact box or fails
+ * with a message; nothing crashes (run under make check-asan too). */
+static double pick(unsigned *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    static const double v[] = {0, 1, -1, 1e308, -1e308, 1e-308, 5e-324, 1e15, 0.5, 3, -7, 123456789};
+    return v[(*s >> 8) % 12] * (1 + ((*s >> 4) % 7) * 1e-3);
+}
+
+static void test_random_inputs(void **state)
+{
+    (void)state;
+    unsigned s = 2024;
+    for (int it = 0; it < 1500; it++) {
+        int n = 1 + (int)((s >> 3) % 20);
+        double y[32], x[32], ay[32];
+        float fx[32], fy[32], cl[32];
+        for (int i = 0; i < n; i++) {
+            y[i] = pick(&s);
+            x[i] = pick(&s);
+            ay[i] = fabs(y[i]);
+            fx[i] = (float)x[i];
+            fy[i] = (float)y[i];
+            cl[i] = (float)(i % 3);
+        }
+        ml_plot_opts o;
+        ml_plot_opts_init(&o);
+        o.width = (int)((s >> 5) % 100);
+        o.height = (int)((s >> 9) % 40);
+        o.canvas = (ml_canvas_mode)(1 + (s >> 2) % 3);
+        o.ascii = o.canvas == ML_CANVAS_ASCII;
+        o.logy = (s >> 11) % 4 == 0;
+        o.color = (s >> 21) % 2;
+        if ((s >> 13) % 5 == 0) o.ymin = pick(&s), o.ymax = pick(&s);
+        if ((s >> 14) % 5 == 0) o.xmin = pick(&s), o.xmax = pick(&s);
+        ml_text t;
+        ml_text_init(&t);
+        ml_series se = {"a", (s >> 15) % 2 ? x : NULL, y, n};
+        int boxed = o.width > 0 && o.height > 0;
+        if (ml_plot_line(&t, &se, 1, &o) == ML_OK && boxed) check_box(&t, o.width, o.height);
+        ml_text_free(&t);
+        ml_text_init(&t);
+        if (ml_plot_scatter(&t, fx, 1, fy, 1, n, cl, 3, NULL, &o) == ML_OK && boxed) check_box(&t, o.width, o.height);
+        ml_text_free(&t);
+        ml_text_init(&t);
+        if (ml_plot_hist(&t, y, n, (int)((s >> 16) % 30), &o) == ML_OK && boxed) check_box(&t, o.width, o.height);
+        ml_text_free(&t);
+        ml_text_init(&t);
+        o.horizontal = (int)((s >> 17) % 3) - 1;
+        o.values = (int)((s >> 19) % 3) - 1;
+        if (ml_plot_bar(&t, ay, n, 1, NULL, NULL, &o) == ML_OK && boxed) check_box(&t, o.width, o.height);
+        ml_plot_heatmap(&t, y, 1, n, NULL, NULL, &o);
+        ml_plot_image(&t, fy, 1, n, &o);
+        ml_plot_history(&t, y, y, NULL, y, n, &o);
+        ml_text_free(&t);
+        char b[512];
+        int w = ml_format_progress(b, sizeof b, o.width, "x", (int64_t)fmod(y[0], 1e9), (int64_t)fmod(x[0], 1e9),
+                                   x[1], o.ascii);
+        if (o.width > 0) assert_int_equal(w, o.width);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -738,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_progress_lines),
         cmocka_unit_test(test_svg),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_random_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
