@@ -10,7 +10,7 @@
 #include "core/parallel.h"
 #include "data/split.h"
 
-#define LR_BLOCK 256 /* rows per fused block: X block stays in cache between the two products */
+#define LR_BLOCK 32 /* rows per fused block: X block stays in cache between the two products */
 
 static const char *const lr_params[] = {"penalty", "C", "max_iter", "tol", "fit_intercept", "solver", NULL};
 static const char *const lr_attrs[] = {"coef", "intercept", "n_iter", "converged", "loss", NULL};
