@@ -250,16 +250,44 @@ void ml_frame_draw(ml_cells *c, const ml_frame *f, const ml_plot_opts *o)
     if (f->xlabel_y >= 0) ml_cells_center(c, f->px0, f->xlabel_y, f->pw, o->xlabel, ML_COLOR_LABEL);
 }
 
+/* Legend items fill rows greedily: "glyph name", three spaces between items. */
+static int item_w(const char *name) { return 2 + ml_utf8_width(name ? name : ""); }
+
+int ml_legend_rows(const char *const *names, int n, int w)
+{
+    int rows = n > 0, used = 0;
+    for (int k = 0; k < n; k++) {
+        int iw = item_w(names[k]);
+        if (used && used + 3 + iw > w) {
+            rows++;
+            used = 0;
+        }
+        used += (used ? 3 : 0) + iw;
+    }
+    return rows;
+}
+
 void ml_draw_legend(ml_cells *c, int y, int w, const char *const *names, const uint32_t *glyphs,
                     const uint8_t *roles, int n)
 {
-    int total = 0;
-    for (int k = 0; k < n; k++) total += 2 + ml_utf8_width(names[k] ? names[k] : "") + (k ? 3 : 0);
-    int px = total < w ? (w - total) / 2 : 0;
-    for (int k = 0; k < n && px < w; k++) {
-        if (k) px += 3;
-        ml_cells_set(c, px, y, glyphs[k], roles[k]);
-        px += 2;
-        px += ml_cells_text(c, px, y, names[k] ? names[k] : "", ML_COLOR_LABEL, w - px);
+    int k = 0;
+    while (k < n) {
+        /* the items of this row */
+        int end = k, used = 0;
+        while (end < n) {
+            int iw = item_w(names[end]);
+            if (used && used + 3 + iw > w) break;
+            used += (used ? 3 : 0) + iw;
+            end++;
+        }
+        int px = used < w ? (w - used) / 2 : 0;
+        for (int j = k; j < end; j++) {
+            if (j > k) px += 3;
+            ml_cells_set(c, px, y, glyphs[j], roles[j]);
+            px += 2;
+            px += ml_cells_text(c, px, y, names[j] ? names[j] : "", ML_COLOR_LABEL, w - px);
+        }
+        k = end;
+        y++;
     }
 }

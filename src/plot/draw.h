@@ -40,7 +40,9 @@ void ml_frame_draw(ml_cells *c, const ml_frame *f, const ml_plot_opts *o);
 /* Cell column/row (relative to the plot area) of an axis position in [0, 1]. */
 int ml_frame_xcell(const ml_frame *f, double pos, int sx);
 int ml_frame_ycell(const ml_frame *f, double pos, int sy);
-/* One legend line centred in [0, w): glyph, name, three spaces, ... */
+/* A legend centred in [0, w): glyph, name, three spaces, ...; on as many
+ * rows as it needs (ml_legend_rows), each centred. */
+int ml_legend_rows(const char *const *names, int n, int w);
 void ml_draw_legend(ml_cells *c, int y, int w, const char *const *names, const uint32_t *glyphs,
                     const uint8_t *roles, int n);
 

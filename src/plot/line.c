@@ -88,8 +88,11 @@ ml_status ml_plot_line(ml_text *out, const ml_series *s, int ns, const ml_plot_o
         }
     }
     int legend = o.legend == 1 || (o.legend == -1 && ns > 1 && named);
+    const char *names[16];
+    for (int k = 0; k < ns; k++) names[k] = s[k].name ? s[k].name : "";
+    int lrows = legend ? ml_legend_rows(names, ns, o.width > 0 ? o.width : 80) : 0;
     ml_frame f;
-    if (ml_frame_layout(&f, &o, xlo, xhi, ylo, yhi, o.xinteger || all_default_x, legend, "line")) return ML_EINVAL;
+    if (ml_frame_layout(&f, &o, xlo, xhi, ylo, yhi, o.xinteger || all_default_x, lrows, "line")) return ML_EINVAL;
     int markers = o.markers;
     if (markers < 0) markers = maxn <= f.pw / 4 || (!o.color && ns > 1);
     ml_cells c;
@@ -142,10 +145,8 @@ ml_status ml_plot_line(ml_text *out, const ml_series *s, int ns, const ml_plot_o
     ml_canvas_free(&cv);
     ml_frame_draw(&c, &f, &o);
     if (legend) {
-        const char *names[16];
         uint32_t glyphs[16];
         for (int k = 0; k < ns; k++) {
-            names[k] = s[k].name ? s[k].name : "";
             glyphs[k] = markers ? (o.ascii ? (uint32_t)MARK_A[k % 8] : MARK_U[k % 8]) : (o.ascii ? '-' : 0x2501);
         }
         ml_draw_legend(&c, f.legend_y, f.W, names, glyphs, roles, ns);
@@ -182,9 +183,22 @@ ml_status ml_plot_scatter(ml_text *out, const float *x, int64_t xstride, const f
         if (b > yhi) yhi = b;
     }
     int legend = o.legend == 1 || (o.legend == -1 && nclass > 1);
-    ml_frame f;
-    if (ml_frame_layout(&f, &o, xlo, xhi, ylo, yhi, o.xinteger, legend, "scatter")) return ML_EINVAL;
     int use_marks = nclass > 1 && (!o.color || o.canvas == ML_CANVAS_ASCII);
+    const char *names[16];
+    char nb[16][64];
+    for (int k = 0; k < nclass; k++) {
+        if (class_names && class_names[k]) names[k] = class_names[k];
+        else {
+            snprintf(nb[k], sizeof nb[k], "%d", k);
+            names[k] = nb[k];
+        }
+        /* with markers the legend maps marker -> name ("0 T-shirt"); a name
+         * equal to its marker needs no repeat */
+        if (use_marks && strcmp(names[k], (char[]){CLASS_MARK[k], 0}) == 0) names[k] = "";
+    }
+    int lrows = legend ? ml_legend_rows(names, nclass, o.width > 0 ? o.width : 80) : 0;
+    ml_frame f;
+    if (ml_frame_layout(&f, &o, xlo, xhi, ylo, yhi, o.xinteger, lrows, "scatter")) return ML_EINVAL;
     ml_cells c;
     if (ml_cells_init(&c, f.W, f.H)) return ML_ENOMEM;
     c.ascii = o.ascii;
@@ -215,21 +229,8 @@ ml_status ml_plot_scatter(ml_text *out, const float *x, int64_t xstride, const f
     ml_canvas_free(&cv);
     ml_frame_draw(&c, &f, &o);
     if (legend) {
-        const char *names[16];
-        char nb[16][64];
         uint32_t glyphs[16];
-        for (int k = 0; k < nclass; k++) {
-            if (class_names && class_names[k]) names[k] = class_names[k];
-            else {
-                snprintf(nb[k], sizeof nb[k], "%d", k);
-                names[k] = nb[k];
-            }
-            /* with markers the legend maps marker -> name ("0 T-shirt"); a name
-             * equal to its marker needs no repeat */
-            if (use_marks && strcmp(names[k], (char[]){CLASS_MARK[k], 0}) == 0) names[k] = "";
-            glyphs[k] = use_marks ? marks[k] : o.ascii ? '*' : 0x25CF;
-        }
-        /* a legend wider than the box goes on two lines when there is room */
+        for (int k = 0; k < nclass; k++) glyphs[k] = use_marks ? marks[k] : o.ascii ? '*' : 0x25CF;
         ml_draw_legend(&c, f.legend_y, f.W, names, glyphs, roles, nclass);
     }
     return emit(&c, out, &o);
