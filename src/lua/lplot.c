@@ -712,7 +712,26 @@ static int l_plot(lua_State *L)
         if (mlua_opt_field(L, oi, "labels") == LUA_TTABLE) legend_tab = lua_gettop(L);
         else lua_pop(L, 1);
     }
-    if (is_vec(L, yi)) {
+    ml_tensor *Y = mlua_to_tensor(L, yi);
+    if (Y && Y->ndim == 2 && Y->shape[1] > 1) {
+        /* an n x k matrix: one series per column, as matplotlib draws it */
+        int n = (int)Y->shape[0], k = (int)Y->shape[1], nx = 0;
+        if (k > 16) return luaL_error(L, "plot: a matrix of %d columns is %d series; at most 16", k, k);
+        const double *x = xi ? read_vec(L, xi, &nx, "plot", "x") : NULL;
+        if (xi && nx != n) return luaL_error(L, "plot: x has %d values but y has %d rows", nx, n);
+        for (int j = 0; j < k; j++) {
+            double *col = lua_newuserdatauv(L, sizeof *col * (size_t)(n ? n : 1), 0);
+            for (int i = 0; i < n; i++) col[i] = Y->data[(size_t)i * k + j];
+            s[j] = (ml_series){NULL, x, col, n};
+            if (legend_tab && lua_rawgeti(L, legend_tab, j + 1) == LUA_TSTRING) {
+                s[j].name = lua_tostring(L, -1);
+                lua_rawseti(L, keep, j + 1);
+            } else if (legend_tab) {
+                lua_pop(L, 1);
+            }
+        }
+        ns = k;
+    } else if (is_vec(L, yi)) {
         int n, nx = 0;
         s[0].y = read_vec(L, yi, &n, "plot", "y");
         s[0].x = xi ? read_vec(L, xi, &nx, "plot", "x") : NULL;

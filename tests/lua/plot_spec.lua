@@ -140,6 +140,13 @@ describe("lines and scatter", function()
     assert.truthy(tostring(c):find("10", 1, true))
   end)
 
+  it("draws each column of an n x k matrix as a series", function()
+    local M = ml.tensor({{1, 2}, {2, 3}, {3, 3.5}, {4, 3.7}})
+    local c = ml.plot(M, {legend = {"a", "b"}, width = 50, height = 12, show = false})
+    box(c, 50, 12)
+    assert.truthy(c:lines()[12]:find("● a   ■ b", 1, true))
+  end)
+
   it("uses a log y axis", function()
     local v = {}
     for i = 1, 50 do v[i] = 0.1 * math.exp(-i / 8) end
