@@ -1,0 +1,243 @@
+/* SVC: the dual's constraints (0 <= alpha <= C, sum y alpha = 0 per pair),
+ * decision values recomputed by hand from the fitted attributes, a
+ * non-linear problem only rbf/poly solve, the whole-matrix and the row-cache
+ * paths agree, shrinking on/off agree, save/load, bad input.
+ * Accuracies against scikit-learn on the digits: tests/lua/logreg_svc_spec.lua. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/rng.h"
+#include "core/tensor.h"
+#include "models/estimator.h"
+#include "models/svc.h"
+
+/* Points in [-1, 1]^2 with noise dims; class = quadrant parity (XOR) or, for
+ * K > 2, ring index by radius. */
+static void data(int64_t n, int K, uint64_t seed, ml_tensor **X, ml_tensor **y)
+{
+    ml_rng r;
+    ml_rng_seed(&r, seed);
+    *X = ml_tensor_new2(n, 4);
+    *y = ml_tensor_new1(n);
+    for (int64_t i = 0; i < n; i++) {
+        double a = 2 * ml_rng_uniform(&r) - 1, b = 2 * ml_rng_uniform(&r) - 1;
+        float *x = (*X)->data + i * 4;
+        x[0] = (float)a, x[1] = (float)b;
+        x[2] = (float)(0.05 * ml_rng_normal(&r)), x[3] = (float)(0.05 * ml_rng_normal(&r));
+        int c;
+        if (K == 2) c = (a > 0) != (b > 0);
+        else c = (int)(sqrt(a * a + b * b) / 1.42 * K);
+        (*y)->data[i] = (float)(c >= K ? K - 1 : c);
+    }
+}
+
+static ml_estimator *make(const char *kernel, double C)
+{
+    ml_estimator *e = ml_estimator_new(&ml_svc_class);
+    ml_value v = ml_str(kernel);
+    assert_int_equal(ml_estimator_set_param(e, "kernel", &v), ML_OK);
+    v = ml_num(C);
+    assert_int_equal(ml_estimator_set_param(e, "C", &v), ML_OK);
+    return e;
+}
+
+static void test_xor_needs_a_kernel(void **s)
+{
+    (void)s;
+    ml_tensor *X, *y;
+    data(400, 2, 1, &X, &y);
+    double acc;
+    ml_estimator *lin = make("linear", 1), *rbf = make("rbf", 10), *poly = make("poly", 10);
+    ml_value v = ml_num(2);
+    ml_estimator_set_param(poly, "degree", &v);
+    assert_int_equal(ml_estimator_fit(lin, X, y, NULL), ML_OK);
+    assert_int_equal(ml_estimator_fit(rbf, X, y, NULL), ML_OK);
+    assert_int_equal(ml_estimator_fit(poly, X, y, NULL), ML_OK);
+    assert_int_equal(ml_estimator_score(lin, X, y, &acc), ML_OK);
+    assert_true(acc < 0.75);
+    assert_int_equal(ml_estimator_score(rbf, X, y, &acc), ML_OK);
+    assert_true(acc > 0.95);
+    assert_int_equal(ml_estimator_score(poly, X, y, &acc), ML_OK);
+    assert_true(acc > 0.95);
+    ml_tensor_free(X), ml_tensor_free(y);
+    ml_estimator_free(lin), ml_estimator_free(rbf), ml_estimator_free(poly);
+}
+
+/* Binary: decision_function = dual_coef . K(sv, x) + intercept, by hand. */
+static void test_binary_decision_by_hand(void **s)
+{
+    (void)s;
+    ml_tensor *X, *y;
+    data(300, 2, 2, &X, &y);
+    ml_estimator *e = make("rbf", 5);
+    ml_value v = ml_num(0.7);
+    assert_int_equal(ml_estimator_set_param(e, "gamma", &v), ML_OK);
+    assert_int_equal(ml_estimator_fit(e, X, y, NULL), ML_OK);
+    ml_value sv, dc, ic, ns;
+    assert_int_equal(ml_estimator_get_attr(e, "support_vectors", &sv), ML_OK);
+    assert_int_equal(ml_estimator_get_attr(e, "dual_coef", &dc), ML_OK);
+    assert_int_equal(ml_estimator_get_attr(e, "intercept", &ic), ML_OK);
+    assert_int_equal(ml_estimator_get_attr(e, "n_support", &ns), ML_OK);
+    int64_t nsv = sv.tensor->shape[0];
+    assert_int_equal(dc.tensor->shape[0], 1);
+    assert_int_equal(dc.tensor->shape[1], nsv);
+    assert_int_equal((int64_t)(ns.tensor->data[0] + ns.tensor->data[1]), nsv);
+    double sum = 0;
+    for (int64_t q = 0; q < nsv; q++) {
+        double c = dc.tensor->data[q];
+        assert_true(fabs(c) <= 5 + 1e-4 && c != 0);
+        sum += c;
+    }
+    assert_true(fabs(sum) < 1e-3); /* sum y alpha = 0 */
+    ml_tensor *D, *pred;
+    assert_int_equal(ml_estimator_decision_function(e, X, &D), ML_OK);
+    assert_int_equal(ml_estimator_predict(e, X, &pred), ML_OK);
+    assert_int_equal(D->ndim, 1);
+    for (int64_t i = 0; i < 300; i++) {
+        double f = ic.tensor->data[0];
+        for (int64_t q = 0; q < nsv; q++) {
+            double d2 = 0;
+            for (int j = 0; j < 4; j++) {
+                double t = (double)X->data[i * 4 + j] - sv.tensor->data[q * 4 + j];
+                d2 += t * t;
+            }
+            f += dc.tensor->data[q] * exp(-0.7 * d2);
+        }
+        assert_true(fabs(f - D->data[i]) < 1e-3 * (1 + fabs(f)));
+        if (fabs(f) > 1e-3) assert_int_equal(pred->data[i], f > 0 ? 1 : 0);
+    }
+    ml_tensor_free(sv.tensor), ml_tensor_free(dc.tensor), ml_tensor_free(ic.tensor), ml_tensor_free(ns.tensor);
+    ml_tensor_free(D), ml_tensor_free(pred), ml_tensor_free(X), ml_tensor_free(y);
+    ml_estimator_free(e);
+}
+
+/* Multiclass: per pair (a, b), coefficients of class a's SVs are in row b-1
+ * and of class b's in row a; they sum to zero and stay within [-C, C].  The
+ * tiny cache (rows on demand, LRU, shrinking) and the whole-matrix path give
+ * the same model; ovr decision_function's argmax is the prediction. */
+static void test_multiclass_dual_and_cache(void **s)
+{
+    (void)s;
+    ml_tensor *X, *y;
+    data(600, 4, 3, &X, &y);
+    double C = 2;
+    ml_estimator *big = make("rbf", C), *small = make("rbf", C), *noshrink = make("rbf", C);
+    ml_value v = ml_num(0.01); /* MB: a few rows only */
+    ml_estimator_set_param(small, "cache_size", &v);
+    ml_estimator_set_param(noshrink, "cache_size", &v);
+    v = ml_bool(0);
+    ml_estimator_set_param(noshrink, "shrinking", &v);
+    assert_int_equal(ml_estimator_fit(big, X, y, NULL), ML_OK);
+    assert_int_equal(ml_estimator_fit(small, X, y, NULL), ML_OK);
+    assert_int_equal(ml_estimator_fit(noshrink, X, y, NULL), ML_OK);
+    ml_svc *m = (ml_svc *)big;
+    int K = 4;
+    int64_t nsv = m->n_sv;
+    for (int a = 0; a < K; a++)
+        for (int b = a + 1; b < K; b++) {
+            double sum = 0;
+            for (int64_t t = m->sv_start[a]; t < m->sv_start[a + 1]; t++) {
+                float c = m->dual_coef->data[(b - 1) * nsv + t];
+                assert_true(c >= 0 && c <= C + 1e-4);
+                sum += c;
+            }
+            for (int64_t t = m->sv_start[b]; t < m->sv_start[b + 1]; t++) {
+                float c = m->dual_coef->data[a * nsv + t];
+                assert_true(c <= 0 && c >= -C - 1e-4);
+                sum += c;
+            }
+            assert_true(fabs(sum) < 1e-3);
+        }
+    ml_tensor *p1, *p2, *p3, *D;
+    assert_int_equal(ml_estimator_predict(big, X, &p1), ML_OK);
+    assert_int_equal(ml_estimator_predict(small, X, &p2), ML_OK);
+    assert_int_equal(ml_estimator_predict(noshrink, X, &p3), ML_OK);
+    assert_true(ml_tensor_count_equal(p1, p2) >= 597);
+    assert_true(ml_tensor_count_equal(p1, p3) >= 597);
+    int64_t n2 = ((ml_svc *)small)->n_sv;
+    assert_true(labs((long)(n2 - nsv)) <= nsv / 50 + 2);
+    assert_int_equal(ml_estimator_decision_function(big, X, &D), ML_OK);
+    assert_int_equal(D->shape[1], K);
+    ml_tensor *am = ml_tensor_argmax_rows(D);
+    assert_int_equal(ml_tensor_count_equal(am, p1), 600);
+    double acc;
+    ml_estimator_score(big, X, y, &acc);
+    assert_true(acc > 0.9);
+    ml_tensor_free(am), ml_tensor_free(D), ml_tensor_free(p1), ml_tensor_free(p2), ml_tensor_free(p3);
+    ml_tensor_free(X), ml_tensor_free(y);
+    ml_estimator_free(big), ml_estimator_free(small), ml_estimator_free(noshrink);
+}
+
+static void test_save_load(void **s)
+{
+    (void)s;
+    ml_tensor *X, *y;
+    data(300, 3, 4, &X, &y);
+    ml_estimator *e = make("poly", 3);
+    assert_int_equal(ml_estimator_fit(e, X, y, NULL), ML_OK);
+    char path[] = "/tmp/mnistlab-svc-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    assert_int_equal(ml_estimator_save(e, path), ML_OK);
+    ml_estimator *f = NULL;
+    assert_int_equal(ml_estimator_load(path, &f), ML_OK);
+    ml_tensor *a, *b;
+    assert_int_equal(ml_estimator_decision_function(e, X, &a), ML_OK);
+    assert_int_equal(ml_estimator_decision_function(f, X, &b), ML_OK);
+    assert_memory_equal(a->data, b->data, sizeof(float) * (size_t)ml_tensor_numel(a));
+    unlink(path);
+    ml_tensor_free(a), ml_tensor_free(b), ml_tensor_free(X), ml_tensor_free(y);
+    ml_estimator_free(e), ml_estimator_free(f);
+}
+
+static void test_bad_input(void **s)
+{
+    (void)s;
+    ml_estimator *e = ml_estimator_new(&ml_svc_class);
+    ml_value v = ml_num(0);
+    assert_int_equal(ml_estimator_set_param(e, "C", &v), ML_EINVAL);
+    assert_non_null(strstr(ml_last_error(), "C must be > 0"));
+    v = ml_num(-2);
+    assert_int_equal(ml_estimator_set_param(e, "gamma", &v), ML_EINVAL);
+    assert_non_null(strstr(ml_last_error(), "gamma must be > 0"));
+    v = ml_str("sometimes");
+    assert_int_equal(ml_estimator_set_param(e, "gamma", &v), ML_EINVAL);
+    assert_non_null(strstr(ml_last_error(), "gamma"));
+    v = ml_str("cubic");
+    assert_int_equal(ml_estimator_set_param(e, "kernel", &v), ML_EINVAL);
+    assert_non_null(strstr(ml_last_error(), "kernel"));
+    v = ml_num(NAN);
+    assert_int_equal(ml_estimator_set_param(e, "C", &v), ML_EINVAL);
+    assert_non_null(strstr(ml_last_error(), "C"));
+    v = ml_num(2.5);
+    assert_int_equal(ml_estimator_set_param(e, "degree", &v), ML_EINVAL);
+    assert_non_null(strstr(ml_last_error(), "degree"));
+    ml_tensor *X, *y;
+    data(50, 2, 5, &X, &y);
+    ml_tensor *Xt = ml_tensor_new2(5, 3), *out = NULL;
+    assert_int_equal(ml_estimator_predict(e, X, &out), ML_ESTATE);
+    assert_int_equal(ml_estimator_fit(e, X, y, NULL), ML_OK);
+    assert_int_equal(ml_estimator_predict(e, Xt, &out), ML_EINVAL);
+    assert_non_null(strstr(ml_last_error(), "features"));
+    X->data[3] = INFINITY;
+    assert_int_equal(ml_estimator_fit(e, X, y, NULL), ML_EINVAL);
+    ml_tensor_free(X), ml_tensor_free(y), ml_tensor_free(Xt);
+    ml_estimator_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_xor_needs_a_kernel),        cmocka_unit_test(test_binary_decision_by_hand),
+        cmocka_unit_test(test_multiclass_dual_and_cache), cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
