@@ -2,7 +2,7 @@
  *
  * Fit: the column means (double), the covariance of the centred rows with a
  * BLAS rank-k update (float products over blocks of rows, summed in double),
- * then its eigendecomposition with LAPACK (dsyevr: every eigenpair, or only
+ * then its eigendecomposition with LAPACK (ssyevr: every eigenpair, or only
  * the top k when an integer k is small).  This is scikit-learn's PCA with
  * svd_solver="covariance_eigh"; the variances agree with its SVD to float
  * precision.
