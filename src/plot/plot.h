@@ -58,10 +58,12 @@ ml_status ml_plot_images(ml_text *out, const float *px, int n, int rows, int col
 /* ---- bars ---- */
 /* n groups of nseries bars: v is n x nseries, row-major.  labels (n, may be
  * NULL: "0".."n-1"), series (nseries names for the legend, may be NULL).
- * Vertical bars with value labels above them; horizontal when asked or when
- * the labels would not fit under vertical bars.  Values must be finite and
- * >= 0 unless some are negative, in which case bars grow from 0 both ways
- * (horizontal only). */
+ * Vertical bars with value labels above them (a y axis with round ticks when
+ * the labels do not fit, or opts->values == 0); horizontal when asked or when
+ * the category labels would not fit under vertical bars (natural height: one
+ * row per bar).  Series are told apart by colour, or by their fill (█ ▓ ▒ ░,
+ * ASCII # = + %) without colour.  Values must be finite and >= 0: bars start
+ * at 0. */
 ml_status ml_plot_bar(ml_text *out, const double *v, int n, int nseries, const char *const *labels,
                       const char *const *series, const ml_plot_opts *o);
 
@@ -100,7 +102,9 @@ ml_status ml_plot_heatmap(ml_text *out, const double *m, int rows, int cols, con
  * NULL); align: one letter per column, 'l', 'r' or 'c' (NULL: numbers right,
  * text left).  Column widths from the content; rules in box drawing (ASCII
  * + - |).  Natural width unless opts->width; a table wider than its box
- * shrinks its widest text columns (with an ellipsis), never a number. */
+ * narrows its text columns, first down to their longest word, and wraps their
+ * text onto more lines (rules then separate the rows); numbers are never cut.
+ * Natural height: title + rules + header + rows. */
 ml_status ml_plot_table(ml_text *out, const char *const *cells, int nrows, int ncols, const char *const *header,
                         const char *align, const ml_plot_opts *o);
 /* 1 when s reads as a number ("0.95", "-3", "1e-4", "97.5%"). */
@@ -136,13 +140,16 @@ int ml_pbar_update(ml_pbar *p, const char *stage, int64_t done, int64_t total);
 ml_status ml_text_hcat(ml_text *out, const ml_text *a, const ml_text *b, int gap);
 /* Training curves: an accuracy chart and a loss chart, train vs validation
  * (any array may be NULL), x = epochs 1..n.  Side by side when the width is
- * >= 120, else stacked; the pair fills width x height (default 80 x 34). */
+ * >= 120, else stacked with a blank line between; the pair fills width x
+ * height (default 80 x 34, or 18 side by side). */
 ml_status ml_plot_history(ml_text *out, const double *loss, const double *acc, const double *val_loss,
                           const double *val_acc, int n, const ml_plot_opts *o);
 
 /* ---- output ---- */
-/* The chart as an SVG document (monospace cells, colours of the 256-colour
- * palette), written atomically. */
+/* The chart as an SVG document, written atomically: a dark page with the
+ * cells' colours of the 256-colour palette; blocks, partial blocks, shades and
+ * braille dots become rectangles (crisp at any zoom), other glyphs text in a
+ * monospace font. */
 ml_status ml_text_write_svg(const ml_text *t, const char *path);
 /* Plain text of the whole picture, lines joined by '\n' (malloc'd). */
 char *ml_text_plain(const ml_text *t);
