@@ -18,9 +18,11 @@ import types
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DIRS = {
-    "fashion": ["/usr/share/datasets/fashion-mnist"],
-    "mnist": [os.path.join(ROOT, "data", "mnist"), "/usr/share/datasets/mnist"],
+_CACHE = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+DIRS = {  # where mnistlab's loader looks, in its order
+    "fashion": [os.environ.get("MNISTLAB_FASHION", "/usr/share/datasets/fashion-mnist")],
+    "mnist": [d for d in (os.environ.get("MNISTLAB_DATA"), os.path.join(_CACHE, "mnistlab", "mnist"),
+                          os.path.join(ROOT, "data", "mnist")) if d],
 }
 
 

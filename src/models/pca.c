@@ -48,8 +48,10 @@ void ml_pca_clear(ml_pca *m)
 
 ml_status ml_pca_set_n_components(ml_pca *m, double v)
 {
-    if (!(v >= 0) || !isfinite(v))
-        return ml_fail(ML_EINVAL, "n_components: must be an integer >= 1 or a variance fraction in (0, 1), got %g", v);
+    if (!(v > 0) || !isfinite(v))
+        return ml_fail(ML_EINVAL,
+                       "n_components: must be an integer >= 1 or a variance fraction in (0, 1) (nil keeps them all), "
+                       "got %g", v);
     if (v > 1 && v != floor(v))
         return ml_fail(ML_EINVAL,
                        "n_components: %g is neither an integer nor a variance fraction in (0, 1)", v);

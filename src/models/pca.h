@@ -7,7 +7,8 @@
  * svd_solver="covariance_eigh"; the variances agree with its SVD to float
  * precision.
  *
- * n_components: 0 (scikit-learn's None) keeps min(n_samples, n_features);
+ * n_components: nil (scikit-learn's None; 0 in the struct) keeps
+ * min(n_samples, n_features);
  * an integer k >= 1 keeps k; a fraction f in (0, 1) keeps the smallest k
  * whose cumulative explained variance ratio exceeds f (scikit-learn's rule).
  * The value 1 means one component, not 100 %; use 0 for all of them.
@@ -57,7 +58,9 @@ extern const ml_estimator_class ml_pca_class;
  * struct; ml_pca_clear() frees the fitted state. */
 void ml_pca_init(ml_pca *m);
 void ml_pca_clear(ml_pca *m);
-/* Validates n_components (0, an integer >= 1, or a fraction in (0, 1)). */
+/* Validates n_components (an integer >= 1 or a fraction in (0, 1)); every
+ * component is kept when m->n_components is 0 (ml_pca_init's default, nil
+ * from Lua). */
 ml_status ml_pca_set_n_components(ml_pca *m, double n_components);
 /* Checks X (finite, enough rows) and fits. */
 ml_status ml_pca_fit(ml_pca *m, const ml_tensor *X, const ml_progress *p);

@@ -276,7 +276,9 @@ static void test_bad_input(void **s)
     ml_pca_init(&m);
     assert_int_equal(ml_pca_set_n_components(&m, -0.5), ML_EINVAL);
     assert_string_equal(ml_last_error(),
-                        "n_components: must be an integer >= 1 or a variance fraction in (0, 1), got -0.5");
+                        "n_components: must be an integer >= 1 or a variance fraction in (0, 1) (nil keeps them "
+                        "all), got -0.5");
+    assert_int_equal(ml_pca_set_n_components(&m, 0), ML_EINVAL);
     assert_int_equal(ml_pca_set_n_components(&m, 1.5), ML_EINVAL);
     assert_string_equal(ml_last_error(),
                         "n_components: 1.5 is neither an integer nor a variance fraction in (0, 1)");

@@ -92,6 +92,8 @@ describe("PCA", function()
 
   it("refuses bad input with a clear message", function()
     assert.truthy(err_of(function() return ml.PCA{n_components = -1} end):find("n_components", 1, true))
+    assert.truthy(err_of(function() return ml.PCA{n_components = 0} end)
+      :find("n_components: must be an integer >= 1 or a variance fraction in (0, 1)", 1, true))
     assert.truthy(err_of(function() return ml.PCA{n_components = 1.5} end)
       :find("n_components: 1.5 is neither an integer nor a variance fraction in (0, 1)", 1, true))
     assert.truthy(err_of(function() return ml.PCA{n_components = 20}:fit(X:rows(1, 10)) end)
