@@ -9,6 +9,11 @@ uint8_t ml_grey_role(double v);
 /* An image scaled into cw x ch cells at (x0, y0), values mapped from [lo, hi]. */
 void ml_draw_image(ml_cells *c, int x0, int y0, int cw, int ch, const float *px, int rows, int cols, double lo,
                    double hi, int ascii);
+/* diverging: signed data, intensity from |v| / max(|lo|, |hi|); 2: orange
+ * for positive and blue for negative cells; 1 (no colour): negative cells
+ * drawn with · - = (ASCII , - =) and positive ones with blocks (. + #). */
+void ml_draw_image_ex(ml_cells *c, int x0, int y0, int cw, int ch, const float *px, int rows, int cols, double lo,
+                      double hi, int ascii, int diverging);
 
 /* ---- axes ---- */
 typedef struct ml_axis {

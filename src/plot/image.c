@@ -9,7 +9,8 @@
 
 /* Mean of the pixels whose centres fall in [r0, r1) x [c0, c1); the nearest
  * pixel when the region is smaller than one. */
-static double region_mean(const float *px, int rows, int cols, double r0, double r1, double c0, double c1)
+static double region_mean(const float *px, int rows, int cols, double r0, double r1, double c0, double c1,
+                          double mid)
 {
     int ra = (int)floor(r0 + 0.5), rb = (int)ceil(r1 - 0.5);
     int ca = (int)floor(c0 + 0.5), cb = (int)ceil(c1 - 0.5);
@@ -21,7 +22,7 @@ static double region_mean(const float *px, int rows, int cols, double r0, double
     if (cb > cols) cb = cols;
     if (ra >= rows) ra = rows - 1, rb = rows;
     if (ca >= cols) ca = cols - 1, cb = cols;
-    double s = 0, mx = -INFINITY;
+    double s = 0, ext = mid;
     int n = 0;
     for (int r = ra; r < rb; r++)
         for (int c = ca; c < cb; c++) {
@@ -29,12 +30,13 @@ static double region_mean(const float *px, int rows, int cols, double r0, double
             if (isfinite(v)) {
                 s += v;
                 n++;
-                if (v > mx) mx = v;
+                if (fabs(v - mid) > fabs(ext - mid)) ext = v;
             }
         }
-    /* shrinking: halfway between the mean and the brightest pixel, so that
-     * thin strokes stay solid instead of fading to grey */
-    return n == 0 ? 0 : n == 1 ? s : (s / n + mx) / 2;
+    /* shrinking: halfway between the mean and the most extreme pixel (the
+     * brightest, for ink on paper), so that thin strokes stay solid instead
+     * of fading to grey */
+    return n == 0 ? mid : n == 1 ? s : (s / n + ext) / 2;
 }
 
 static double norm01(double v, double lo, double hi)
@@ -56,16 +58,44 @@ uint8_t ml_grey_role(double v)
 void ml_draw_image(ml_cells *c, int x0, int y0, int cw, int ch, const float *px, int rows, int cols, double lo,
                    double hi, int ascii)
 {
+    ml_draw_image_ex(c, x0, y0, cw, ch, px, rows, cols, lo, hi, ascii, 0);
+}
+
+void ml_draw_image_ex(ml_cells *c, int x0, int y0, int cw, int ch, const float *px, int rows, int cols, double lo,
+                      double hi, int ascii, int diverging)
+{
+    int colored = diverging == 2; /* 1: signed data without colour, 2: with colour */
     static const char ramp[] = " .:-=+*#%@";
     double sx = (double)cols / cw, sy = (double)rows / (2.0 * ch);
+    /* diverging: intensity is the distance from 0, the colour its sign */
+    double m = fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi);
+    double mid = diverging ? 0 : lo;
     for (int y = 0; y < ch; y++)
         for (int x = 0; x < cw; x++) {
             double c0 = x * sx, c1 = (x + 1) * sx;
-            double t = norm01(region_mean(px, rows, cols, 2 * y * sy, (2 * y + 1) * sy, c0, c1), lo, hi);
-            double b = norm01(region_mean(px, rows, cols, (2 * y + 1) * sy, (2 * y + 2) * sy, c0, c1), lo, hi);
+            double rt = region_mean(px, rows, cols, 2 * y * sy, (2 * y + 1) * sy, c0, c1, mid);
+            double rb = region_mean(px, rows, cols, (2 * y + 1) * sy, (2 * y + 2) * sy, c0, c1, mid);
+            double t, b;
+            uint8_t div_role = 0;
+            if (diverging) {
+                t = norm01(fabs(rt), 0, m);
+                b = norm01(fabs(rb), 0, m);
+                double dom = fabs(rt) > fabs(rb) ? rt : rb;
+                div_role = (uint8_t)(dom >= 0 ? ML_COLOR_SERIES + 1 : ML_COLOR_SERIES + 0); /* orange +, blue - */
+            } else {
+                t = norm01(rt, lo, hi);
+                b = norm01(rb, lo, hi);
+            }
             double mx = t > b ? t : b, mean = (t + b) / 2;
             uint32_t g;
-            if (ascii) {
+            if (diverging && (ascii || !colored) && div_role == ML_COLOR_SERIES + 0) {
+                /* negative without colour: a glyph family of its own */
+                double v = (mx + mean) / 2;
+                g = v < 0.15 ? ' ' : v < 0.4 ? (ascii ? ',' : 0x00B7) : v < 0.7 ? '-' : '=';
+            } else if (diverging && ascii) {
+                double v = (mx + mean) / 2;
+                g = v < 0.15 ? ' ' : v < 0.4 ? '.' : v < 0.7 ? '+' : '#';
+            } else if (ascii) {
                 double v = (mx + mean) / 2;
                 int k = (int)(v * 9.999);
                 g = (uint32_t)ramp[k < 0 ? 0 : k > 9 ? 9 : k];
@@ -77,7 +107,8 @@ void ml_draw_image(ml_cells *c, int x0, int y0, int cw, int ch, const float *px,
             else if (mean < 0.5) g = 0x2592;                       /* ▒ */
             else if (mean < 0.7) g = 0x2593;                       /* ▓ */
             else g = 0x2588;
-            ml_cells_set(c, x0 + x, y0 + y, g, g == ' ' ? ML_COLOR_DEFAULT : ml_grey_role(mx));
+            ml_cells_set(c, x0 + x, y0 + y, g,
+                         g == ' ' ? ML_COLOR_DEFAULT : diverging ? div_role : ml_grey_role(mx));
         }
 }
 
@@ -129,7 +160,8 @@ ml_status ml_plot_image(ml_text *out, const float *px, int rows, int cols, const
     c.ascii = o.ascii;
     int x0 = (W - cw) / 2;
     if (title) ml_cells_center(&c, 0, 0, W, o.title, ML_COLOR_TITLE);
-    ml_draw_image(&c, x0, title, cw, ch, px, rows, cols, lo, hi, o.ascii);
+    int div = lo < 0 && hi > 0 && isnan(o.vmin) && isnan(o.vmax) ? 1 + (o.color != 0) : 0;
+    ml_draw_image_ex(&c, x0, title, cw, ch, px, rows, cols, lo, hi, o.ascii, div);
     ml_status st = ml_cells_emit(&c, out, o.color, o.ascii);
     ml_cells_free(&c);
     return st;
@@ -178,10 +210,11 @@ ml_status ml_plot_images(ml_text *out, const float *px, int n, int rows, int col
     if (ml_cells_init(&c, W, H)) return ML_ENOMEM;
     c.ascii = o.ascii;
     if (head) ml_cells_center(&c, 0, 0, natural_w, o.title, ML_COLOR_TITLE);
+    int div = lo < 0 && hi > 0 && isnan(o.vmin) && isnan(o.vmax) ? 1 + (o.color != 0) : 0;
     for (int i = 0; i < n; i++) {
         int gx = (i % k) * (iw + gap), gy = head + (i / k) * (tl + ih + 1);
         if (tl && titles[i]) ml_cells_center(&c, gx, gy, iw, titles[i], ML_COLOR_LABEL);
-        ml_draw_image(&c, gx, gy + tl, iw, ih, px + (size_t)i * rows * cols, rows, cols, lo, hi, o.ascii);
+        ml_draw_image_ex(&c, gx, gy + tl, iw, ih, px + (size_t)i * rows * cols, rows, cols, lo, hi, o.ascii, div);
     }
     ml_status st = ml_cells_emit(&c, out, o.color, o.ascii);
     ml_cells_free(&c);

@@ -48,7 +48,10 @@ void ml_plot_opts_init(ml_plot_opts *o);
 /* One image (rows x cols, row-major floats, e.g. a 28x28 digit).  Natural
  * size: one cell per pixel column, one row per two pixel rows (half blocks),
  * shrunk to fit opts->width; with a title, one more line above.  Grey ramp:
- * half blocks and shades with grey colour roles; ASCII " .:-=+*#%@". */
+ * half blocks and shades with grey colour roles; ASCII " .:-=+*#%@".  Signed
+ * data (weights, PCA components) without vmin/vmax: a diverging picture,
+ * shade = distance from 0, orange for positive and blue for negative (without
+ * colour: blocks for positive, · - = for negative; ASCII . + # and , - =). */
 ml_status ml_plot_image(ml_text *out, const float *px, int rows, int cols, const ml_plot_opts *o);
 /* n images of rows x cols each (contiguous), in a grid of o->cols columns,
  * each with its title (titles may be NULL, or hold NULL entries). */

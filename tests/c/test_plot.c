@@ -390,6 +390,30 @@ static void test_golden_images_history(void **state)
         golden(&t, name);
         ml_text_free(&t);
     }
+    /* signed data: a diverging picture (a ring of + around a core of -) */
+    static float sg[20 * 20];
+    for (int r = 0; r < 20; r++)
+        for (int q = 0; q < 20; q++) {
+            double d2 = hypot(r - 9.5, q - 9.5);
+            sg[r * 20 + q] = (float)(d2 < 4 ? -(4 - d2) / 4 : d2 < 9 ? sin((d2 - 4) / 5 * 3.14159) : 0);
+        }
+    for (int a = 0; a < 3; a++) {
+        ml_plot_opts so = mode_opts(a == 2 ? 2 : 0, 0, 0);
+        so.color = a == 0;
+        ml_text t2;
+        ml_text_init(&t2);
+        assert_int_equal(ml_plot_image(&t2, sg, 20, 20, &so), ML_OK);
+        check_box(&t2, 20, 10);
+        char name[64];
+        snprintf(name, sizeof name, "image_signed_%s", a == 0 ? "color" : a == 1 ? "nocolor" : "ascii");
+        golden(&t2, name);
+        if (a == 0) {
+            /* the centre is negative (blue), the ring positive (orange) */
+            assert_int_equal(t2.lines[5].color[10], ML_COLOR_SERIES + 0);
+            assert_int_equal(t2.lines[5].color[3], ML_COLOR_SERIES + 1);
+        }
+        ml_text_free(&t2);
+    }
     /* wide: side by side */
     ml_plot_opts o = mode_opts(0, 140, 16);
     ml_text t;
