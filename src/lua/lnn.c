@@ -894,7 +894,8 @@ static void push_array(lua_State *L, const double *v, int n)
     }
 }
 
-static void push_history(lua_State *L, const ml_nn_history *h, const ml_nn_fit_opts *o, int64_t steps)
+static void push_history(lua_State *L, const ml_nn_history *h, const ml_nn_fit_opts *o, int64_t steps,
+                         int64_t samples)
 {
     lua_createtable(L, 0, 4);
     lua_createtable(L, 0, 4);
@@ -922,6 +923,8 @@ static void push_history(lua_State *L, const ml_nn_history *h, const ml_nn_fit_o
     lua_setfield(L, -2, "steps");
     lua_pushinteger(L, o->batch_size);
     lua_setfield(L, -2, "batch_size");
+    lua_pushinteger(L, samples);
+    lua_setfield(L, -2, "samples");
     lua_setfield(L, -2, "params");
     lua_pushboolean(L, h->interrupted);
     lua_setfield(L, -2, "interrupted");
@@ -1052,7 +1055,7 @@ static int m_fit(lua_State *L)
         }
         return luaL_error(L, "%s", err);
     }
-    push_history(L, &h, &o, steps);
+    push_history(L, &h, &o, steps, ntrain);
     lua_getiuservalue(L, 1, 1);
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "history");
