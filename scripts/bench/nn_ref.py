@@ -2,7 +2,9 @@
 """PyTorch's side of the nn stage: the same networks as scripts/bench/nn.lua,
 initialised as Keras does (Glorot uniform, zero biases), one epoch of Adam 1e-3
 with batch 32 on the first 80 % of the training rows (Keras's validation_split
-0.2 holds out the last 20 %), shuffled, then the validation pass; 2 threads."""
+0.2 holds out the last 20 %), shuffled, then the validation pass.  2 threads
+(MNISTLAB_BENCH_TORCH_THREADS changes it: on a loaded machine PyTorch's OpenMP
+threads spin and 1 thread is much faster, the fairer comparison then)."""
 import os
 import sys
 
@@ -13,7 +15,7 @@ from torch import nn
 
 import _bench as B
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(os.environ.get("MNISTLAB_BENCH_TORCH_THREADS", "2")))
 torch.manual_seed(0)
 d = B.fashion()
 
