@@ -21,6 +21,11 @@ typedef struct hl_state {
     int tty;
     double last;
     int shown;
+    /* streaming a running cell's output to a terminal */
+    const nb_output *out;
+    int item;      /* items before this one are printed */
+    size_t off;    /* bytes of that item printed (text items grow) */
+    int color;
 } hl_state;
 
 static double now_s(void)
@@ -55,23 +60,28 @@ static void hl_clear(hl_state *h)
     h->shown = 0;
 }
 
-/* ---- printing to a terminal ---- */
-static void print_rich(const nb_output *out, int color)
+/* ---- printing to a terminal, as the output grows ---- */
+static void stream(hl_state *h)
 {
-    for (int i = 0; i < out->n; i++) {
-        const nb_item *it = &out->items[i];
+    const nb_output *out = h->out;
+    if (!out) return;
+    hl_clear(h);
+    for (; h->item < out->n; h->item++, h->off = 0) {
+        const nb_item *it = &out->items[h->item];
         if (it->kind == NB_ITEM_PICTURE) {
-            ml_text_write(&it->pic, stdout, color ? ML_COLOR_ANSI256 : ML_COLOR_NONE);
-        } else if (it->kind == NB_ITEM_ERROR && color) {
-            fputs("\033[31m", stdout);
-            fwrite(it->text, 1, it->len, stdout);
-            fputs("\033[0m", stdout);
+            ml_text_write(&it->pic, stdout, h->color ? ML_COLOR_ANSI256 : ML_COLOR_NONE);
         } else if (it->text) {
-            fwrite(it->text, 1, it->len, stdout);
+            if (it->kind == NB_ITEM_ERROR && h->color) fputs("\033[31m", stdout);
+            fwrite(it->text + h->off, 1, it->len - h->off, stdout);
+            if (it->kind == NB_ITEM_ERROR && h->color) fputs("\033[0m", stdout);
+            h->off = it->len;
+            if (h->item == out->n - 1 && it->kind == NB_ITEM_TEXT) break; /* it may grow */
         }
     }
     fflush(stdout);
 }
+
+static void hl_changed(void *ud) { stream(ud); }
 
 static void print_prose(const nb_block *b, int color)
 {
@@ -99,16 +109,16 @@ int cli_run_notebook(const char *path, const cli_opts *o)
         fprintf(stderr, "mnistlab: %s\n", ml_last_error());
         return 2;
     }
-    hl_state h = {.tty = isatty(STDERR_FILENO)};
-    nb_host host = {.progress = hl_progress, .ud = &h};
+    int tty = isatty(STDOUT_FILENO);
+    int color = tty && o->color;
+    hl_state h = {.tty = isatty(STDERR_FILENO), .color = color};
+    nb_host host = {.progress = hl_progress, .changed = tty ? hl_changed : NULL, .ud = &h};
     nb_runner *r = nb_runner_new(&host);
     if (!r) {
         fprintf(stderr, "mnistlab: %s\n", ml_last_error());
         nb_free(&nb);
         return 2;
     }
-    int tty = isatty(STDOUT_FILENO);
-    int color = tty && o->color;
     nb_runner_set_view(r, o->width > 0 ? o->width : 80, 24, o->ascii, color);
 
     int failed = 0, stopped = 0, ncell = 0;
@@ -131,12 +141,16 @@ int cli_run_notebook(const char *path, const cli_opts *o)
         if (stopped) continue;
         nb_output out;
         nb_output_init(&out);
+        h.out = &out;
+        h.item = 0;
+        h.off = 0;
         nb_run_status rs = nb_run_cell(r, &nb, i, &out);
         hl_clear(&h);
         b = &nb.blocks[i]; /* the block array may have moved */
         int ob = nb_output_of(&nb, i);
-        if (color) {
-            print_rich(&out, 1);
+        if (tty) {
+            stream(&h); /* what is left */
+            h.out = NULL;
         } else if (ob >= 0) {
             /* the output block as the report has it (the cell's text above
              * already ended with its line end) */
