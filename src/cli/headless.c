@@ -5,6 +5,7 @@
  * printed as they are and outputs with colours (unless NO_COLOR).  A compact
  * progress line goes to stderr when it is a terminal. */
 #include <lauxlib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "ml_config.h"
 #include "core/fileio.h"
 #include "notebook/notebook.h"
 #include "notebook/runner.h"
@@ -225,6 +227,13 @@ int cli_run_script(const char *path, int argc, char **argv, const cli_opts *o)
 }
 
 /* ---- the prompt ---- */
+static volatile sig_atomic_t prompt_sigint;
+static void on_prompt_sigint(int sig)
+{
+    (void)sig;
+    prompt_sigint = 1;
+}
+
 int cli_repl(const cli_opts *o)
 {
     hl_state h = {.tty = isatty(STDERR_FILENO)};
@@ -237,9 +246,16 @@ int cli_repl(const cli_opts *o)
     const char *cols = getenv("COLUMNS");
     nb_runner_set_view(r, cols && atoi(cols) > 0 ? atoi(cols) : 80, 24, o->ascii, isatty(STDOUT_FILENO) && o->color);
     int tty = isatty(STDIN_FILENO);
+    if (tty) { /* no SA_RESTART: Ctrl-C interrupts the read */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_prompt_sigint;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+    }
     if (tty)
-        printf("mnistlab %s: Lua 5.4 with the module loaded as `ml`. Ctrl-C stops a computation, Ctrl-D quits.\n",
-               LUA_VERSION_MAJOR "." LUA_VERSION_MINOR);
+        printf("mnistlab %s (Lua %s), the module is `ml`. Ctrl-C stops a computation, Ctrl-D quits.\n",
+               ML_VERSION, LUA_VERSION_MAJOR "." LUA_VERSION_MINOR);
     lua_State *L = nb_runner_lua(r);
     char line[4096];
     char *chunk = NULL;
@@ -250,7 +266,18 @@ int cli_repl(const cli_opts *o)
             fputs(chunk ? ">> " : "> ", stdout);
             fflush(stdout);
         }
-        if (!fgets(line, sizeof line, stdin)) break;
+        if (!fgets(line, sizeof line, stdin)) {
+            if (prompt_sigint && !feof(stdin)) { /* Ctrl-C at the prompt drops the line */
+                prompt_sigint = 0;
+                clearerr(stdin);
+                free(chunk);
+                chunk = NULL;
+                clen = 0;
+                fputs("\n", stdout);
+                continue;
+            }
+            break;
+        }
         size_t ln = strlen(line);
         char *nc = realloc(chunk, clen + ln + 1);
         if (!nc) break;
