@@ -1,4 +1,5 @@
 -- make bench stage "nn": one epoch of the lab's networks on Fashion-MNIST
+-- bench: repeats=2
 -- (80/20 split, validation_split 0.2 -> 44,800 training rows, Adam 1e-3,
 -- batch 32), timed as fit does it (training + the validation pass), then the
 -- test accuracy.  The reference is scripts/bench/nn_ref.py (PyTorch, 2 threads).

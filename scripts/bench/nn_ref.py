@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# bench: repeats=1 (one epoch of CNN1 in PyTorch takes a minute or more)
 """PyTorch's side of the nn stage: the same networks as scripts/bench/nn.lua,
 initialised as Keras does (Glorot uniform, zero biases), one epoch of Adam 1e-3
 with batch 32 on the first 80 % of the training rows (Keras's validation_split
