@@ -473,7 +473,7 @@ static void render_prose(rctx *r, const nb_block *b)
 #define SHOWN_HEAD 1000 /* a huge output shows its first and last lines */
 #define SHOWN_TAIL 1000
 
-static void text_lines(rctx *r, const char *s, size_t n, uint8_t role, const char *prefix)
+static void text_lines(rctx *r, const char *s, size_t n, uint8_t role, const char *prefix, int wrap)
 {
     size_t i = 0;
     long total = 1, ln = -1;
@@ -505,6 +505,11 @@ static void text_lines(rctx *r, const char *s, size_t n, uint8_t role, const cha
                 do lb_put(&r->line, ' ', role);
                 while ((r->line.n - col0) % 8);
                 continue;
+            }
+            if (wrap && r->line.n >= r->width) { /* long printed lines wrap; code and pictures are clipped */
+                push_line(r);
+                put_str(r, &r->line, prefix, TR_MUTED);
+                col0 = r->line.n;
             }
             if (r->line.n < r->width) put_char(r, &r->line, c, role);
         }
@@ -539,7 +544,7 @@ static void render_rich(rctx *r, const nb_output *out)
         } else if (it->text) {
             size_t len = it->len;
             if (len && it->text[len - 1] == '\n') len--;
-            text_lines(r, it->text, len, it->kind == NB_ITEM_ERROR ? TR_ERROR : TR_OUTPUT, "  ");
+            text_lines(r, it->text, len, it->kind == NB_ITEM_ERROR ? TR_ERROR : TR_OUTPUT, "  ", 1);
         }
     }
 }
@@ -567,7 +572,7 @@ static void render_cell(rctx *r, const notebook *nb, int bi)
     const char *code = b->raw + b->body_off;
     if (len && code[len - 1] == '\n') len--;
     if (len && code[len - 1] == '\r') len--;
-    text_lines(r, code, len, TR_CELL, sel ? "\xe2\x94\x83 " : "\xe2\x94\x82 ");
+    text_lines(r, code, len, TR_CELL, sel ? "\xe2\x94\x83 " : "\xe2\x94\x82 ", 0);
     nb_output *rich = o->rich && num - 1 < o->nrich ? o->rich[num - 1] : NULL;
     if (rich && rich->n) {
         render_rich(r, rich);
@@ -579,7 +584,7 @@ static void render_cell(rctx *r, const notebook *nb, int bi)
             const char *t = x->raw + x->body_off;
             if (l2 && t[l2 - 1] == '\n') l2--;
             if (l2 && t[l2 - 1] == '\r') l2--;
-            text_lines(r, t, l2, TR_OUTPUT, "  ");
+            text_lines(r, t, l2, TR_OUTPUT, "  ", 0);
         }
     }
     r->need_blank = 1;
