@@ -148,12 +148,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "mnistlab: unknown option '%s' (see mnistlab --help)\n", a);
             return 2;
         } else {
-            file = a;
             if (!cmd && ends_with(a, ".lua")) return cli_run_script(a, argc - i - 1, argv + i + 1, &o);
-            if (i + 1 < argc) {
-                /* options may also follow the notebook */
-                continue;
+            if (file) {
+                fprintf(stderr, "mnistlab: one notebook at a time (got '%s' and '%s')\n", file, a);
+                return 2;
             }
+            file = a; /* options may also follow the notebook */
         }
     }
     if (interactive) return cli_repl(&o);
