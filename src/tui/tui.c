@@ -673,9 +673,11 @@ static void show_help(app *a)
     for (int i = 0; i < n && i + 1 < hgt - 1; i++) put_text(y0 + 1 + i, x0 + 2, w - 4, HELP[i], i == 0 ? A_BOLD : A_NORMAL);
     refresh();
     wint_t ch;
-    while (get_wch(&ch) == KEY_CODE_YES && ch == KEY_RESIZE) {
-        layout(a);
-        return;
+    for (;;) { /* until a key: the main loop's read times out */
+        int r = get_wch(&ch);
+        if (r == ERR) continue;
+        if (r == KEY_CODE_YES && ch == KEY_RESIZE) layout(a);
+        break;
     }
     a->redraw = 1;
 }

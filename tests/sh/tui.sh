@@ -89,6 +89,8 @@ keys err Tab r
 check "the next cell still runs in the same session" 'wait_for err "after the loop: 42"'
 keys err "?"
 check "? shows every key" 'wait_for err "mnistlab keys" && grep -q "run every cell from the first" "$TMP/pane"'
+sleep 1
+check "the help stays until a key is pressed" 'wait_for err "mnistlab keys"'
 keys err Escape
 
 # ---- Ctrl-C inside a long C computation (KMeans polls ml_progress_update) ----
