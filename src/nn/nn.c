@@ -124,6 +124,9 @@ static ml_status infer(ml_nn *net, nn_layer *l, int nd, const int64_t *in)
     for (int i = 0; i < nd; i++) l->in[i] = in[i], size *= in[i];
     l->in_size = size;
     const ml_nn_spec *s = &l->s;
+    if (s->units > (1 << 24) || s->kernel[0] > 4096 || s->kernel[1] > 4096 || s->pool[0] > 4096 ||
+        s->pool[1] > 4096 || s->strides[0] > 4096 || s->strides[1] > 4096 || s->strides[0] < 0 || s->strides[1] < 0)
+        return ml_fail(ML_EINVAL, "%s (%s): sizes out of range", s->name, kind_names[s->kind]);
     switch (s->kind) {
     case ML_NN_DENSE:
         if (s->units < 1) return ml_fail(ML_EINVAL, "%s (Dense): units must be >= 1, got %d", s->name, s->units);
@@ -150,7 +153,7 @@ static ml_status infer(ml_nn *net, nn_layer *l, int nd, const int64_t *in)
         l->Ho = sweep(l->H, l->kh, l->sh, s->same, &l->pad_t);
         l->Wo = sweep(l->W, l->kw, l->sw, s->same, &l->pad_l);
         if (l->Ho < 1 || l->Wo < 1) {
-            char e[96];
+            char e[160];
             snprintf(e, sizeof e, "at least %dx%d pixels for a %dx%d %s with padding \"valid\"", l->kh, l->kw, l->kh,
                      l->kw, conv ? "kernel" : "pool");
             return misfit(l, nd, in, e);
@@ -190,6 +193,9 @@ static ml_status infer(ml_nn *net, nn_layer *l, int nd, const int64_t *in)
     if (s->l2 < 0) return ml_fail(ML_EINVAL, "%s: the L2 penalty must be >= 0, got %g", s->name, s->l2);
     l->out_size = 1;
     for (int i = 0; i < l->out_nd; i++) l->out_size *= l->out[i];
+    if (l->out_size > ((int64_t)1 << 28) || l->w_n > ((int64_t)1 << 31) || net->np + l->w_n + l->b_n > ((int64_t)1 << 31))
+        return ml_fail(ML_EINVAL, "%s (%s): too large (%lld outputs per sample, %lld weights)", s->name,
+                       kind_names[s->kind], (long long)l->out_size, (long long)l->w_n);
     l->w_off = net->np;
     l->b_off = net->np + l->w_n;
     net->np += l->w_n + l->b_n;
@@ -234,9 +240,15 @@ ml_status ml_nn_create(ml_nn **out, const ml_nn_spec *specs, int n, uint64_t see
     if (n < 2) return ml_fail(ML_EINVAL, "model: needs at least one layer after the Input");
     const ml_nn_spec *in = &specs[0];
     if (in->ndim < 1 || in->ndim > 3) return ml_fail(ML_EINVAL, "Input: shape must have 1 to 3 dimensions, got %d", in->ndim);
-    for (int i = 0; i < in->ndim; i++)
-        if (in->shape[i] < 1)
-            return ml_fail(ML_EINVAL, "Input: dimension %d must be >= 1, got %lld", i + 1, (long long)in->shape[i]);
+    int64_t in_numel = 1;
+    for (int i = 0; i < in->ndim; i++) {
+        if (in->shape[i] < 1 || in->shape[i] > (1 << 20))
+            return ml_fail(ML_EINVAL, "Input: dimension %d must be in 1..%d, got %lld", i + 1, 1 << 20,
+                           (long long)in->shape[i]);
+        in_numel *= in->shape[i];
+        if (in_numel > ((int64_t)1 << 28))
+            return ml_fail(ML_EINVAL, "Input: more than %lld values per sample", (long long)1 << 28);
+    }
     ml_nn *net = calloc(1, sizeof *net);
     if (!net) return ml_fail(ML_ENOMEM, "model: out of memory");
     net->input = *in;
