@@ -79,7 +79,6 @@ static float *row_norms(const ml_tensor *X)
 
 static ml_status knn_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y, const ml_progress *p)
 {
-    (void)p;
     knn *m = (knn *)e;
     knn_reset(e);
     if ((int64_t)m->n_neighbors > X->shape[0])
@@ -92,7 +91,10 @@ static ml_status knn_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y
         knn_reset(e);
         return ml_fail(ML_ENOMEM, "%s: out of memory", e->cls->name);
     }
-    return ML_OK;
+    /* fitting only stores the rows: one report, which may still cancel */
+    ml_status st = ml_progress_update(p, "KNeighborsClassifier", X->shape[0], X->shape[0]);
+    if (st) knn_reset(e);
+    return st;
 }
 
 typedef struct pred_ctx {

@@ -187,7 +187,6 @@ static void fit_task(void *ctx, int64_t b, int64_t e, int w)
 
 static ml_status gnb_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y, const ml_progress *p)
 {
-    (void)p;
     gnb *m = (gnb *)e;
     gnb_reset(e);
     int64_t n = X->shape[0], d = X->shape[1];
@@ -212,8 +211,9 @@ static ml_status gnb_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y
         f.cnt[w] = calloc((size_t)C, sizeof **f.cnt);
         ok = f.s1[w] && f.s2[w] && f.cnt[w];
     }
-    ml_status st = ML_OK;
+    ml_status st = ml_progress_update(p, "GaussianNB", 0, n);
     float *shift = NULL;
+    if (st) goto done;
     if (!ok) {
         st = ml_fail(ML_ENOMEM, "%s: out of memory", e->cls->name);
         goto done;
@@ -299,6 +299,7 @@ done:
         if (f.cnt) free(f.cnt[w]);
     }
     free(f.s1), free(f.s2), free(f.cnt);
+    if (!st) st = ml_progress_update(p, "GaussianNB", n, n);
     if (st) gnb_reset(e);
     return st;
 }

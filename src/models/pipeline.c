@@ -12,9 +12,24 @@ typedef struct pipeline {
     int n;
     char **names;
     ml_estimator **steps;
+    char desc[2048]; /* the "steps" parameter as text, kept current */
 } pipeline;
 
-static const char *const pipe_params[] = {NULL};
+/* One parameter, read-only: "steps", the steps as text (for printing). */
+static const char *const pipe_params[] = {"steps", NULL};
+
+static void describe(pipeline *p)
+{
+    size_t o = 0;
+    p->desc[0] = 0;
+    for (int i = 0; i < p->n && o < sizeof p->desc; i++) {
+        char r[1024];
+        ml_estimator_repr(p->steps[i], r, sizeof r);
+        int w = snprintf(p->desc + o, sizeof p->desc - o, "%s%s: %s", i ? ", " : "", p->names[i], r);
+        if (w < 0) break;
+        o += (size_t)w;
+    }
+}
 static const char *const pipe_attrs[] = {"n_steps", NULL};
 
 static void pipe_destroy(ml_estimator *e)
@@ -84,6 +99,7 @@ ml_status ml_pipeline_new(const char *const *names, ml_estimator **steps, int n,
             return ml_fail(ML_ENOMEM, "Pipeline: out of memory");
         }
     }
+    describe(p);
     *out = &p->base;
     return ML_OK;
 }
@@ -119,15 +135,27 @@ static ml_status route(const ml_estimator *e, const char *name, ml_estimator **s
 
 static ml_status pipe_set(ml_estimator *e, const char *name, const ml_value *v)
 {
+    if (!strcmp(name, "steps")) {
+        /* a model file being read sets it before the steps are loaded */
+        if (((pipeline *)e)->n == 0) return ML_OK;
+        return ml_fail(ML_EINVAL, "Pipeline: steps are given when the pipeline is made; set a step's parameter "
+                                  "as <step>__<parameter>");
+    }
     ml_estimator *s;
     const char *rest;
     ml_status st = route(e, name, &s, &rest);
     if (st) return st;
-    return ml_estimator_set_param(s, rest, v);
+    st = ml_estimator_set_param(s, rest, v);
+    describe((pipeline *)e);
+    return st;
 }
 
 static ml_status pipe_get(const ml_estimator *e, const char *name, ml_value *v)
 {
+    if (!strcmp(name, "steps")) {
+        *v = ml_str(((const pipeline *)e)->desc);
+        return ML_OK;
+    }
     ml_estimator *s;
     const char *rest;
     ml_status st = route(e, name, &s, &rest);
@@ -329,6 +357,7 @@ static ml_status pipe_load(ml_estimator *e, const ml_mfile *r)
             p->n = q->n, p->names = q->names, p->steps = q->steps;
             q->n = 0, q->names = NULL, q->steps = NULL;
             ml_estimator_free(tmp);
+            describe(p);
         }
         for (int i = 0; i < n; i++) free(names[i]);
     } else {
