@@ -15,6 +15,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define NN_HAVE_AVX 1
+#endif
 
 /* ---------------------------------------------------------------- specs */
 
@@ -1062,6 +1066,29 @@ void ml_nn_get_compile(const ml_nn *net, int *from_logits, ml_nn_optimizer *opt)
     if (opt) *opt = net->opt;
 }
 
+#ifdef NN_HAVE_AVX
+/* Adam over [b, e) eight at a time on CPUs with AVX; returns where it stopped.
+ * The same operations as the SSE and scalar loops, so the same results. */
+__attribute__((target("avx"))) static int64_t adam_avx(float *restrict p, float *restrict m, float *restrict v,
+                                                       const float *restrict g, int64_t b, int64_t e, float b1,
+                                                       float b2, float alpha, float eps)
+{
+    const __m256 vb1 = _mm256_set1_ps(b1), vb1c = _mm256_set1_ps(1 - b1), vb2 = _mm256_set1_ps(b2),
+                 vb2c = _mm256_set1_ps(1 - b2), va = _mm256_set1_ps(alpha), ve = _mm256_set1_ps(eps);
+    for (; b + 8 <= e; b += 8) {
+        __m256 gi = _mm256_loadu_ps(g + b);
+        __m256 mi = _mm256_add_ps(_mm256_mul_ps(vb1, _mm256_loadu_ps(m + b)), _mm256_mul_ps(vb1c, gi));
+        __m256 vi =
+            _mm256_add_ps(_mm256_mul_ps(vb2, _mm256_loadu_ps(v + b)), _mm256_mul_ps(vb2c, _mm256_mul_ps(gi, gi)));
+        _mm256_storeu_ps(m + b, mi);
+        _mm256_storeu_ps(v + b, vi);
+        __m256 step = _mm256_div_ps(_mm256_mul_ps(va, mi), _mm256_add_ps(_mm256_sqrt_ps(vi), ve));
+        _mm256_storeu_ps(p + b, _mm256_sub_ps(_mm256_loadu_ps(p + b), step));
+    }
+    return b;
+}
+#endif
+
 typedef struct opt_ctx {
     ml_nn *net;
     float alpha; /* Adam's bias-corrected step */
@@ -1080,6 +1107,9 @@ static void opt_task(void *vctx, int64_t b, int64_t e, int worker)
     switch (o->kind) {
     case ML_OPT_ADAM: {
         const float b1 = (float)o->beta_1, b2 = (float)o->beta_2, alpha = c->alpha;
+#ifdef NN_HAVE_AVX
+        if (__builtin_cpu_supports("avx")) b = adam_avx(p, m, v, g, b, e, b1, b2, alpha, eps);
+#endif
 #if defined(__SSE2__)
         /* sqrtf() keeps errno semantics, which stops the vectoriser: SSE by hand */
         const __m128 vb1 = _mm_set1_ps(b1), vb1c = _mm_set1_ps(1 - b1), vb2 = _mm_set1_ps(b2),
