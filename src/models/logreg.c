@@ -56,7 +56,7 @@ static ml_status lr_set_param(ml_estimator *e, const char *name, const ml_value 
     }
     if (strcmp(name, "solver") == 0) return ml_param_choice(e, name, v, lr_solvers, &m->solver);
     if (strcmp(name, "C") == 0) {
-        if ((st = ml_param_number(e, name, v, 0, INFINITY, 0, &x))) return st;
+        if ((st = ml_param_number(e, name, v, -INFINITY, INFINITY, 0, &x))) return st;
         if (x <= 0) return ml_fail(ML_EINVAL, "LogisticRegression: C must be > 0, got %g", x);
         m->C = x;
         return ML_OK;

@@ -1,0 +1,45 @@
+"""bench stage cv_svc, scikit-learn's side: GridSearchCV over Pipeline(PCA(50), SVC()) with
+kernel in {linear, poly, rbf}, 5 folds (mnistlab's StratifiedKFold folds, read through
+_cv_svc_folds.lua), refit on the best; first 10,000 rows of the Fashion-MNIST training split."""
+# bench: repeats=1
+import os
+import subprocess
+import sys
+
+import numpy as np
+import _bench as B
+from sklearn.decomposition import PCA
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.svm import SVC
+
+ROWS = 10000  # _cv_svc_conf.lua
+
+
+def folds(n):
+    tmp = os.environ.get("MNISTLAB_BENCH_TMP", "/tmp")
+    name = os.environ.get("MNISTLAB_BENCH_DATA", "fashion")
+    path = os.path.join(tmp, "cv-svc-folds-%s-%d.txt" % (name, n))
+    prog = os.environ.get("MNISTLAB_BENCH_MNISTLAB", os.path.join(B.ROOT, "build", "mnistlab"))
+    env = dict(os.environ, MNISTLAB_BENCH_FOLDS_OUT=path)
+    env["LUA_PATH"] = os.path.join(B.ROOT, "scripts", "bench", "?.lua") + ";;"
+    subprocess.run([prog, os.path.join(B.ROOT, "scripts", "bench", "_cv_svc_folds.lua")], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+    out = []
+    with open(path) as f:
+        for line in f:
+            te = np.array(line.split(), dtype=np.int64)
+            mask = np.ones(n, dtype=bool)
+            mask[te] = False
+            out.append((np.flatnonzero(mask), te))
+    return out
+
+
+d = B.fashion()
+X, y = d.Xtr[:ROWS], d.ytr[:ROWS]
+cv = folds(ROWS)
+pipe = Pipeline([("pca", PCA(n_components=50)), ("svc", SVC())])
+gs, s = B.time(lambda: GridSearchCV(pipe, {"svc__kernel": ["linear", "poly", "rbf"]}, cv=cv).fit(X, y))
+B.report("GridSearchCV PCA-50+SVC kernel, 5-fold", s, "best CV accuracy", gs.best_score_)
+B.report("GridSearchCV best model, test", 0, "test accuracy", gs.score(d.Xte, d.yte))
+sys.stderr.write("cv_svc: best kernel %s\n" % gs.best_params_["svc__kernel"])
