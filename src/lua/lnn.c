@@ -1225,9 +1225,11 @@ static const luaL_Reg module_fns[] = {
 static int opt_tostring(lua_State *L)
 {
     lua_getfield(L, 1, "name");
-    lua_getfield(L, 1, "learning_rate");
-    lua_pushfstring(L, "<%s learning_rate=%s>", lua_tostring(L, -2),
-                    lua_isnil(L, -1) ? "default" : luaL_tolstring(L, -1, NULL));
+    const char *name = lua_tostring(L, -1);
+    if (lua_getfield(L, 1, "learning_rate") == LUA_TNUMBER)
+        lua_pushfstring(L, "<%s learning_rate=%f>", name ? name : "optimizer", lua_tonumber(L, -1));
+    else
+        lua_pushfstring(L, "<%s>", name ? name : "optimizer");
     return 1;
 }
 
