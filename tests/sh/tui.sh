@@ -162,9 +162,7 @@ check "NO_COLOR: no colours on screen, TERM=xterm-256color works" '! grep -qE "\
 keys nocolor q
 
 # ---- the terminal is restored on a fatal signal ----
-start sig 80 24 "stty -g > before; '$MNISTLAB' '$LAB'; stty -g > after"
+start sig 80 24 "stty -g > before; sh -c 'echo \$\$ > app.pid; exec \"\$0\" \"\$1\"' '$MNISTLAB' '$LAB'; stty -g > after"
 wait_for sig "1\. The data" > /dev/null
-pid=$(T list-panes -t sig -F '#{pane_pid}')
-app=$(pgrep -P "$pid" -x mnistlab | head -n 1)
-[ -n "$app" ] && kill -TERM "$app"
-check "SIGTERM ends the app with the terminal restored" 'wait_for sig "EXITED" && cmp -s "$TMP/before" "$TMP/after"'
+kill -TERM "$(cat "$TMP/app.pid")"
+check "SIGTERM ends the app with the terminal restored" 'wait_for sig "EXITED" && grep -q "Terminated" "$TMP/pane" && cmp -s "$TMP/before" "$TMP/after"'
