@@ -94,6 +94,31 @@ static int chart_size(lua_State *L)
     return 2;
 }
 
+/* chart:beside(other [, gap = 2]) -> a new Chart, the two side by side */
+static int chart_beside(lua_State *L)
+{
+    lchart *a = check_chart(L, 1), *b = check_chart(L, 2);
+    lua_Integer gap = luaL_optinteger(L, 3, 2);
+    luaL_argcheck(L, gap >= 0 && gap <= 100, 3, "gap must be between 0 and 100");
+    lchart *c = new_chart(L);
+    if (ml_text_hcat(&c->t, &a->t, &b->t, (int)gap)) return mlua_fail(L);
+    return 1;
+}
+
+/* chart:below(other) -> a new Chart, other under this one */
+static int chart_below(lua_State *L)
+{
+    lchart *a = check_chart(L, 1), *b = check_chart(L, 2);
+    lchart *c = new_chart(L);
+    const ml_text *parts[2] = {&a->t, &b->t};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < parts[k]->nlines; i++) {
+            const ml_textline *l = &parts[k]->lines[i];
+            if (ml_text_add(&c->t, l->text, l->color, l->ncells, 0)) return mlua_fail(L);
+        }
+    return 1;
+}
+
 static int chart_len(lua_State *L)
 {
     lua_pushinteger(L, check_chart(L, 1)->t.nlines);
@@ -1300,7 +1325,8 @@ void mlua_open_plot(lua_State *L)
     static const luaL_Reg meta[] = {{"__gc", chart_gc}, {"__close", chart_gc}, {"__tostring", chart_tostring},
                                     {"__len", chart_len}, {NULL, NULL}};
     static const luaL_Reg methods[] = {{"lines", chart_lines}, {"save_svg", chart_save_svg}, {"show", chart_show},
-                                       {"size", chart_size}, {NULL, NULL}};
+                                       {"size", chart_size}, {"beside", chart_beside}, {"below", chart_below},
+                                       {NULL, NULL}};
     if (luaL_newmetatable(L, MLUA_CHART)) {
         luaL_setfuncs(L, meta, 0);
         luaL_newlib(L, methods);
