@@ -30,6 +30,7 @@
 typedef struct app {
     notebook nb;
     const char *path;
+    char *path_owned; /* after "save as" */
     nb_runner *runner;
     nb_output **rich; /* per cell */
     int ncells;
@@ -622,12 +623,34 @@ static void edit_cell(app *a)
 static int save(app *a)
 {
     if (nb_write(&a->nb, a->path)) {
-        set_status(a, "not saved: %s", ml_last_error());
+        set_status(a, "not saved: %s (w saves a copy elsewhere)", ml_last_error());
         return -1;
     }
     a->nb.dirty = 0;
     set_status(a, "saved %s", a->path);
     return 0;
+}
+
+static void save_as(app *a)
+{
+    char buf[1024];
+    const char *base = strrchr(a->path, '/');
+    snprintf(buf, sizeof buf, "%s", base ? base + 1 : a->path);
+    if (prompt(a, "save a copy as: ", buf, sizeof buf) || !buf[0]) {
+        set_status(a, "not saved");
+        return;
+    }
+    if (nb_write(&a->nb, buf)) {
+        set_status(a, "not saved: %s", ml_last_error());
+        return;
+    }
+    char *p = strdup(buf);
+    if (p) {
+        free(a->path_owned);
+        a->path = a->path_owned = p;
+    }
+    a->nb.dirty = 0;
+    set_status(a, "saved %s; s now saves there", a->path);
 }
 
 /* ---- help ---- */
@@ -643,6 +666,7 @@ static const char *const HELP[] = {
     "Ctrl-C        stop the running cell (the session stays)",
     "e             edit the selected cell in $EDITOR (else vi)",
     "s             save the notebook with its outputs",
+    "w             save a copy under another name (and keep working on it)",
     "/             search; / then Enter finds the next match",
     "j k  Up Down  scroll a line",
     "Space  b      scroll a page (also PgDn, PgUp)",
@@ -775,6 +799,7 @@ static void k_run_to(app *a)
 static void k_run_all(app *a) { run_range(a, 1, a->ncells); }
 static void k_edit(app *a) { edit_cell(a); }
 static void k_save(app *a) { save(a); }
+static void k_save_as(app *a) { save_as(a); }
 static void k_search(app *a)
 {
     char buf[128];
@@ -809,7 +834,7 @@ static const keybind KEYS[] = {
     {'n', k_next_q},        {']', k_next_q},        {'p', k_prev_q},        {'[', k_prev_q},
     {'\t', k_next_cell},    {FK(KEY_BTAB), k_prev_cell}, {'r', k_run},      {'\n', k_run},
     {'\r', k_run},          {FK(KEY_ENTER), k_run}, {'a', k_run_to},        {'A', k_run_all},
-    {'e', k_edit},          {'s', k_save},          {'/', k_search},        {'j', k_down},
+    {'e', k_edit},          {'s', k_save},          {'w', k_save_as},          {'/', k_search},        {'j', k_down},
     {FK(KEY_DOWN), k_down}, {'k', k_up},            {FK(KEY_UP), k_up},     {' ', k_pgdn},
     {FK(KEY_NPAGE), k_pgdn}, {'b', k_pgup},         {FK(KEY_PPAGE), k_pgup}, {'g', k_home},
     {FK(KEY_HOME), k_home}, {'G', k_end},           {FK(KEY_END), k_end},   {12, k_redraw},
@@ -921,6 +946,7 @@ int tui_main(const char *path, const tui_opts *opts)
             free(a.rich[i]);
         }
     free(a.rich);
+    free(a.path_owned);
     doc_free(&a.d);
     nb_runner_free(a.runner);
     nb_free(&a.nb);

@@ -133,6 +133,8 @@ keys edit r
 check "the edited cell runs" 'wait_for edit "edited 42"'
 keys edit s
 check "s saves" 'wait_for edit "saved tui.md"'
+keys edit w BSpace BSpace BSpace BSpace BSpace BSpace "copy.md" Enter
+check "w saves a copy under another name" 'wait_for edit "saved copy.md" && cmp -s "$TMP/copy.md" "$TMP/tui.md"'
 keys edit q
 check "quitting after a save does not ask" 'wait_for edit "EXITED 0"'
 check "the saved notebook holds the edit and its output" 'grep -q "print(\"edited \" .. 2 \* 21)" "$TMP/tui.md" && grep -q "^edited 42$" "$TMP/tui.md"'
