@@ -113,7 +113,7 @@ typedef struct fit_ctx {
 
 /* Built for AVX2 + FMA where the CPU has them (ifunc), SSE2 otherwise. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define NB_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#define NB_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define NB_CLONES
 #endif
