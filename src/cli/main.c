@@ -165,6 +165,7 @@ int main(int argc, char **argv)
         return cli_run_notebook(file, &o);
     }
     char lab[ML_PATH_MAX];
+    int builtin = !file;
     if (!file) {
         if (ml_share_path("notebooks/mnist-lab.md", lab, sizeof lab)) {
             fprintf(stderr, "mnistlab: the built-in lab is missing: %s\n", ml_last_error());
@@ -177,6 +178,6 @@ int main(int argc, char **argv)
                         "    mnistlab run %s\n", file, file);
         return 2;
     }
-    tui_opts t = {.ascii = o.ascii, .color = o.color};
+    tui_opts t = {.ascii = o.ascii, .color = o.color, .builtin = builtin};
     return tui_main(file, &t);
 }

@@ -31,6 +31,7 @@ typedef struct app {
     notebook nb;
     const char *path;
     char *path_owned; /* after "save as" */
+    int builtin;      /* the shipped lab: the first save makes a copy */
     nb_runner *runner;
     nb_output **rich; /* per cell */
     int ncells;
@@ -620,8 +621,14 @@ static void edit_cell(app *a)
     a->rebuild = 1;
 }
 
+static void save_as(app *a);
+
 static int save(app *a)
 {
+    if (a->builtin && !a->path_owned) { /* never overwrite the shipped lab */
+        save_as(a);
+        return a->path_owned ? 0 : -1;
+    }
     if (nb_write(&a->nb, a->path)) {
         set_status(a, "not saved: %s (w saves a copy elsewhere)", ml_last_error());
         return -1;
@@ -636,7 +643,9 @@ static void save_as(app *a)
     char buf[1024];
     const char *base = strrchr(a->path, '/');
     snprintf(buf, sizeof buf, "%s", base ? base + 1 : a->path);
-    if (prompt(a, "save a copy as: ", buf, sizeof buf) || !buf[0]) {
+    const char *label = a->builtin && !a->path_owned ? "the built-in lab stays as shipped; save a copy as: "
+                                                     : "save a copy as: ";
+    if (prompt(a, label, buf, sizeof buf) || !buf[0]) {
         set_status(a, "not saved");
         return;
     }
@@ -879,6 +888,7 @@ int tui_main(const char *path, const tui_opts *opts)
     memset(&a, 0, sizeof a);
     a.path = path;
     a.ascii = opts->ascii;
+    a.builtin = opts->builtin;
     if (nb_read(&a.nb, path)) {
         fprintf(stderr, "mnistlab: %s\n", ml_last_error());
         return 1;

@@ -5,6 +5,7 @@
 typedef struct tui_opts {
     int ascii; /* plain ASCII glyphs only */
     int color; /* colours allowed (NO_COLOR unset, no --no-color) */
+    int builtin; /* the built-in lab: saving asks for a copy's name instead of overwriting it */
 } tui_opts;
 
 /* Opens the notebook at `path` and runs until the user quits.  Returns the

@@ -36,6 +36,10 @@ keys() { s=$1; shift; T send-keys -t "$s" "$@"; }
 start full 80 24 "'$MNISTLAB'"
 check "mnistlab with no argument opens the built-in lab" 'wait_for full "^ mnistlab  mnist-lab.md" && wait_for full "1\. The data"'
 check "the outline lists the later sections" 'wait_for full "^2 Unsupervised|^2\. Unsupervised"'
+keys full s
+check "s on the built-in lab asks for a copy's name" 'wait_for full "the built-in lab stays as shipped; save a copy as: mnist-lab.md"'
+keys full Enter
+check "the copy of a lab nothing ran has the same bytes" 'wait_for full "saved mnist-lab.md" && cmp -s "$TMP/mnist-lab.md" "$LAB"'
 keys full q
 check "q quits at once when nothing changed" 'wait_for full "EXITED 0"'
 
