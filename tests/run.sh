@@ -16,8 +16,10 @@ export CMOCKA_MESSAGE_OUTPUT=TAP
 # Test runs must not see a user's data or settings.
 unset MNISTLAB_DATA MNISTLAB_HOME NO_COLOR
 export XDG_CACHE_HOME="$ROOT/$BUILD/test-cache"
-LOGDIR="$ROOT/$BUILD/test-logs"
+# One log folder per run, so that runs side by side do not clobber each other's logs.
+LOGDIR="$ROOT/$BUILD/test-logs/run-$$"
 rm -rf "$LOGDIR"; mkdir -p "$LOGDIR" "$XDG_CACHE_HOME"
+find "$ROOT/$BUILD/test-logs" -mindepth 1 -maxdepth 1 -mmin +120 -exec rm -rf {} + 2>/dev/null
 
 if [ "${SANITIZE:-0}" = 1 ]; then
     # Stock lua5.4 is not instrumented: preload the runtimes for the module.
