@@ -197,6 +197,13 @@ void mlua_show(lua_State *L, const ml_text *t)
     fflush(stdout);
 }
 
+void mlua_show_keyed(lua_State *L, const char *key, const ml_text *t)
+{
+    const mlua_sink *s = mlua_get_sink(L);
+    if (s->replace) s->replace(s->ud, key, t);
+    else mlua_show(L, t);
+}
+
 /* ---- memory cap ---- */
 typedef struct mem {
     size_t used;     /* Lua's own allocations */

@@ -70,12 +70,20 @@ typedef struct mlua_sink {
     int height;  /* rows available (0: $LINES or 24) */
     int ascii;   /* plain ASCII only: no UTF-8 glyphs */
     int color;   /* colours allowed */
+    /* Optional: replace the picture shown earlier in the running cell under
+     * the same key (a chart that grows while work runs, e.g. a training curve
+     * after each epoch), or add it if there is none.  NULL: show() is used. */
+    void (*replace)(void *ud, const char *key, const struct ml_text *t);
 } mlua_sink;
 void mlua_set_sink(lua_State *L, const mlua_sink *s); /* s must outlive the state; NULL removes */
 /* The sink in force, or a default built from the environment (never NULL). */
 const mlua_sink *mlua_get_sink(lua_State *L);
 /* Shows a picture through the sink, else on stdout. */
 void mlua_show(lua_State *L, const struct ml_text *t);
+/* Shows a picture that replaces the one shown before under the same key in
+ * the running cell (redrawn in place in the TUI).  Without a sink that can
+ * replace, it is shown like any picture. */
+void mlua_show_keyed(lua_State *L, const char *key, const struct ml_text *t);
 
 /* ---- long work: progress and Ctrl-C ---- */
 /* The host (the mnistlab program) registers its progress sink; from stock
