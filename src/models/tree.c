@@ -279,8 +279,10 @@ static void bin_task(void *ctx, int64_t b, int64_t e, int w)
 typedef struct scratch {
     uint8_t *tmp8;    /* partition buffer (n bytes) */
     uint16_t *cs;     /* classes grouped by bin */
-    int32_t *hist;    /* NBINS x C when C <= HIST_MAX_C */
+    uint32_t *keys;   /* (bin << 16 | class) of a small node, sorted */
+    int32_t *hist;    /* 2 x NBINS x C when C <= HIST_MAX_C */
     int32_t cnt[NBINS];
+    int32_t cnt2[NBINS];
     int32_t pos[NBINS];
     int64_t *cl, *cr; /* class counts left / right */
 } scratch;
@@ -310,6 +312,64 @@ typedef struct grower {
     scratch *sc;
 } grower;
 
+/* Small nodes: sort the (bin, class) pairs instead of counting into 256
+ * bins, whose scan would cost more than the samples themselves. */
+#define SMALL_M 32
+
+static void eval_small(const grower *g, scratch *s, const uint8_t *col, const uint16_t *yn, double *proxy_out,
+                       int16_t *bin_out)
+{
+    int64_t m = g->m;
+    uint32_t *key = s->keys;
+    for (int64_t i = 0; i < m; i++) {
+        uint32_t k = (uint32_t)col[i] << 16 | yn[i];
+        int64_t j = i;
+        while (j > 0 && key[j - 1] > k) {
+            key[j] = key[j - 1];
+            j--;
+        }
+        key[j] = k;
+    }
+    if (key[0] >> 16 == key[m - 1] >> 16) {
+        *bin_out = -2;
+        *proxy_out = -INFINITY;
+        return;
+    }
+    int C = g->C;
+    int64_t *cl = s->cl, *cr = s->cr;
+    memset(cl, 0, sizeof *cl * (size_t)C);
+    memcpy(cr, g->ncount, sizeof *cr * (size_t)C);
+    int gini = g->crit == CRIT_GINI;
+    const double *xl = g->xlogx;
+    int64_t sql = 0, sqr = 0, msl = g->msl;
+    double el = 0, er = 0, best = -INFINITY;
+    int bestb = -1;
+    if (gini)
+        for (int c = 0; c < C; c++) sqr += cr[c] * cr[c];
+    else
+        for (int c = 0; c < C; c++) er += xl[cr[c]];
+    for (int64_t i = 0; i + 1 < m; i++) {
+        int c = (int)(key[i] & 0xffff);
+        if (gini) {
+            sql += 2 * cl[c] + 1;
+            sqr -= 2 * cr[c] - 1;
+        } else {
+            el += xl[cl[c] + 1] - xl[cl[c]];
+            er += xl[cr[c] - 1] - xl[cr[c]];
+        }
+        cl[c]++;
+        cr[c]--;
+        if (key[i] >> 16 == key[i + 1] >> 16) continue;
+        int64_t nl = i + 1, nr = m - nl;
+        if (nl < msl) continue;
+        if (nr < msl) break;
+        double proxy = gini ? (double)sql / (double)nl + (double)sqr / (double)nr : el - xl[nl] + er - xl[nr];
+        if (proxy > best) best = proxy, bestb = (int)(key[i] >> 16);
+    }
+    *proxy_out = best;
+    *bin_out = (int16_t)bestb;
+}
+
 /* Scans bins lo..hi-1 given per-bin class counts (hist) or the classes
  * grouped by bin (cs); returns the best proxy and its bin. */
 static void eval_feature(const grower *g, scratch *s, int32_t f, double *proxy_out, int16_t *bin_out)
@@ -319,15 +379,41 @@ static void eval_feature(const grower *g, scratch *s, int32_t f, double *proxy_o
     int64_t m = g->m;
     int C = g->C;
     int32_t *cnt = s->cnt;
+    if (m <= SMALL_M) {
+        eval_small(g, s, col, yn, proxy_out, bin_out);
+        return;
+    }
     int use_hist = C <= HIST_MAX_C && m >= HIST_MIN_M;
     int32_t *hist = s->hist;
+    /* Two copies of the counts, alternating samples, so that runs of equal
+     * bins (blank pixels) do not wait on each other's increments. */
     if (use_hist) {
-        for (int64_t i = 0; i < m; i++) hist[col[i] * C + yn[i]]++;
+        int32_t *h1 = hist + NBINS * C;
+        int64_t i = 0;
+        for (; i + 1 < m; i += 2) {
+            hist[col[i] * C + yn[i]]++;
+            h1[col[i + 1] * C + yn[i + 1]]++;
+        }
+        if (i < m) hist[col[i] * C + yn[i]]++;
         for (int b = 0; b < NBINS; b++) {
             int32_t t = 0;
-            for (int c = 0; c < C; c++) t += hist[b * C + c];
+            for (int c = 0; c < C; c++) {
+                int32_t v = hist[b * C + c] + h1[b * C + c];
+                hist[b * C + c] = v;
+                h1[b * C + c] = 0;
+                t += v;
+            }
             cnt[b] = t;
         }
+    } else if (m >= 512) {
+        int32_t *c1 = s->cnt2;
+        int64_t i = 0;
+        for (; i + 1 < m; i += 2) {
+            cnt[col[i]]++;
+            c1[col[i + 1]]++;
+        }
+        if (i < m) cnt[col[i]]++;
+        for (int b = 0; b < NBINS; b++) cnt[b] += c1[b], c1[b] = 0;
     } else {
         for (int64_t i = 0; i < m; i++) cnt[col[i]]++;
     }
@@ -547,10 +633,11 @@ static ml_status tree_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *
     for (int w = 0; ok && w < nthreads; w++) {
         sc[w].tmp8 = malloc((size_t)n);
         sc[w].cs = malloc(sizeof *sc[w].cs * (size_t)n);
-        sc[w].hist = C <= HIST_MAX_C ? calloc((size_t)NBINS * (size_t)C, sizeof *sc[w].hist) : NULL;
+        sc[w].keys = malloc(sizeof *sc[w].keys * SMALL_M);
+        sc[w].hist = C <= HIST_MAX_C ? calloc((size_t)2 * NBINS * (size_t)C, sizeof *sc[w].hist) : NULL;
         sc[w].cl = calloc((size_t)C, sizeof *sc[w].cl);
         sc[w].cr = calloc((size_t)C, sizeof *sc[w].cr);
-        ok = sc[w].tmp8 && sc[w].cs && (sc[w].hist || C > HIST_MAX_C) && sc[w].cl && sc[w].cr;
+        ok = sc[w].tmp8 && sc[w].cs && sc[w].keys && (sc[w].hist || C > HIST_MAX_C) && sc[w].cl && sc[w].cr;
     }
     if (!ok) {
         st = ml_fail(ML_ENOMEM, "%s: out of memory for %lld x %lld", e->cls->name, (long long)n, (long long)d);
@@ -713,7 +800,7 @@ done:
     for (int i = 0; i < nstack; i++) free(stack[i].feats), free(stack[i].count);
     free(stack);
     for (int w = 0; sc && w < nthreads; w++)
-        free(sc[w].tmp8), free(sc[w].cs), free(sc[w].hist), free(sc[w].cl), free(sc[w].cr);
+        free(sc[w].tmp8), free(sc[w].cs), free(sc[w].keys), free(sc[w].hist), free(sc[w].cl), free(sc[w].cr);
     free(sc);
     free(ycls), free(ytmp), free(goes_left), free(xlogx), free(best_proxy), free(best_bin), free(order);
     free(B.Xb), free(B.mid), free(B.nbins);
