@@ -310,6 +310,9 @@ typedef struct grower {
     /* partition */
     const uint8_t *goes_left; /* m flags */
     scratch *sc;
+    /* dynamic scheduling: the next feature position to take, and how many */
+    int64_t next, count;
+    void (*work)(const struct grower *g, int64_t b, int64_t e, int w);
 } grower;
 
 /* Small nodes: sort the (bin, class) pairs instead of counting into 256
@@ -499,17 +502,39 @@ static void eval_feature(const grower *g, scratch *s, int32_t f, double *proxy_o
     *bin_out = (int16_t)bestb;
 }
 
-static void eval_task(void *ctx, int64_t b, int64_t e, int w)
+static void eval_range(const grower *g, int64_t b, int64_t e, int w)
 {
-    const grower *g = ctx;
     scratch *s = &g->sc[w];
     for (int64_t j = b; j < e; j++) eval_feature(g, s, g->feats[j], &g->best_proxy[j], &g->best_bin[j]);
 }
 
-/* Stable partition of the node's range of each candidate column. */
-static void partition_task(void *ctx, int64_t b, int64_t e, int w)
+/* Each thread takes small runs of features until none are left, so that a
+ * thread the system holds back does not hold up the node: the results are
+ * stored per feature and merged in order, the same whoever computed them. */
+#define RUN 4
+
+static void dynamic_task(void *ctx, int64_t b, int64_t e, int w)
 {
-    const grower *g = ctx;
+    (void)b, (void)e;
+    grower *g = ctx;
+    for (;;) {
+        int64_t j = __atomic_fetch_add(&g->next, RUN, __ATOMIC_RELAXED);
+        if (j >= g->count) break;
+        g->work(g, j, j + RUN < g->count ? j + RUN : g->count, w);
+    }
+}
+
+static void run_dynamic(grower *g, int64_t count, void (*work)(const grower *, int64_t, int64_t, int), int nthreads)
+{
+    g->next = 0;
+    g->count = count;
+    g->work = work;
+    ml_parallel_for(nthreads, 1, dynamic_task, g);
+}
+
+/* Stable partition of the node's range of each candidate column. */
+static void partition_range(const grower *g, int64_t b, int64_t e, int w)
+{
     uint8_t *tmp = g->sc[w].tmp8;
     const uint8_t *L = g->goes_left;
     int64_t m = g->m;
@@ -655,7 +680,7 @@ static ml_status tree_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *
     ml_rng rng;
     ml_rng_seed(&rng, t->has_seed ? (uint64_t)t->random_state : 0);
 
-    grower g = {n, d, C, B.Xb, ycls, xlogx, crit, msl, 0, 0, NULL, NULL, best_proxy, best_bin, goes_left, sc};
+    grower g = {n, d, C, B.Xb, ycls, xlogx, crit, msl, 0, 0, NULL, NULL, best_proxy, best_bin, goes_left, sc, 0, 0, NULL};
 
     /* root frame */
     {
@@ -723,8 +748,8 @@ static ml_status tree_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *
                 g.feats = order + visited;
                 g.best_proxy = best_proxy + visited;
                 g.best_bin = best_bin + visited;
-                if (m * batch < 32768 || nthreads == 1) eval_task(&g, 0, batch, 0);
-                else ml_parallel_for(batch, 1, eval_task, &g);
+                if (m * batch < 32768 || nthreads == 1) eval_range(&g, 0, batch, 0);
+                else run_dynamic(&g, batch, eval_range, nthreads);
                 for (int32_t j = visited; j < visited + batch; j++) {
                     if (best_bin[j] == -2) continue;
                     found++;
@@ -775,8 +800,8 @@ static ml_status tree_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *
             g.start = fr.start;
             g.m = m;
             g.feats = order;
-            if (m * nchild < 65536 || nthreads == 1) partition_task(&g, 0, nchild, 0);
-            else ml_parallel_for(nchild, 16, partition_task, &g);
+            if (m * nchild < 65536 || nthreads == 1) partition_range(&g, 0, nchild, 0);
+            else run_dynamic(&g, nchild, partition_range, nthreads);
             t->feature[id] = best_f;
             t->threshold[id] = B.mid[(int64_t)best_f * NBINS + best_b];
             double il = impurity_of(crit, lcount, C, nl);
