@@ -106,8 +106,9 @@ typedef struct fit_ctx {
     int64_t d;
     int C;
     const float *shift; /* C x d: the first row of each class */
-    double **s1, **s2; /* per worker: C x d */
-    int64_t **cnt;     /* per worker: C */
+    double **s1, **s2; /* per block: C x d */
+    int64_t **cnt;     /* per block: C */
+    int64_t n, nblocks, next;
     int failed;
 } fit_ctx;
 
@@ -156,32 +157,51 @@ static void flush(float *fa, float *fq, double *a, double *q, int64_t d)
     }
 }
 
-static void fit_task(void *ctx, int64_t b, int64_t e, int w)
+/* Rows are summed in blocks of FIT_BLOCK, each into its own slot, and the
+ * slots are added in order: threads take blocks as they come (a thread the
+ * system holds back does not hold up the fit) and the sums do not depend on
+ * which thread did which block. */
+#define FIT_BLOCK 4096
+
+static void fit_block(fit_ctx *f, int64_t blk, int64_t n, float *fa, float *fq, int *pending)
 {
-    fit_ctx *f = ctx;
     int64_t d = f->d;
     int C = f->C;
-    double *s1 = f->s1[w], *s2 = f->s2[w];
-    float *fa = calloc((size_t)C * (size_t)d * 2, sizeof *fa);
-    int *pending = calloc((size_t)C, sizeof *pending);
-    if (!fa || !pending) {
-        free(fa), free(pending);
-        __atomic_store_n(&f->failed, 1, __ATOMIC_RELAXED);
-        return;
-    }
-    float *fq = fa + (size_t)C * (size_t)d;
+    double *s1 = f->s1[blk], *s2 = f->s2[blk];
+    int64_t b = blk * FIT_BLOCK, e = b + FIT_BLOCK < n ? b + FIT_BLOCK : n;
     for (int64_t i = b; i < e; i++) {
         int c = (int)f->y[i];
         int64_t o = (int64_t)c * d;
         accumulate_row(f->X + i * d, f->shift + o, fa + o, fq + o, d);
-        f->cnt[w][c]++;
+        f->cnt[blk][c]++;
         if (++pending[c] == FLUSH_ROWS) {
             flush(fa + o, fq + o, s1 + o, s2 + o, d);
             pending[c] = 0;
         }
     }
     for (int c = 0; c < C; c++)
-        if (pending[c]) flush(fa + (int64_t)c * d, fq + (int64_t)c * d, s1 + (int64_t)c * d, s2 + (int64_t)c * d, d);
+        if (pending[c]) {
+            flush(fa + (int64_t)c * d, fq + (int64_t)c * d, s1 + (int64_t)c * d, s2 + (int64_t)c * d, d);
+            pending[c] = 0;
+        }
+}
+
+static void fit_task(void *ctx, int64_t b, int64_t e, int w)
+{
+    (void)b, (void)e, (void)w;
+    fit_ctx *f = ctx;
+    float *fa = calloc((size_t)f->C * (size_t)f->d * 2, sizeof *fa);
+    int *pending = calloc((size_t)f->C, sizeof *pending);
+    if (!fa || !pending) {
+        free(fa), free(pending);
+        __atomic_store_n(&f->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (;;) {
+        int64_t blk = __atomic_fetch_add(&f->next, 1, __ATOMIC_RELAXED);
+        if (blk >= f->nblocks) break;
+        fit_block(f, blk, f->n, fa, fa + (size_t)f->C * (size_t)f->d, pending);
+    }
     free(fa), free(pending);
 }
 
@@ -196,16 +216,17 @@ static ml_status gnb_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y
                        (long long)ml_tensor_numel(m->priors), C);
     int T = ml_get_threads();
     if (T < 1) T = 1;
+    int64_t NBK = (n + FIT_BLOCK - 1) / FIT_BLOCK;
     size_t cd = (size_t)C * (size_t)d;
-    fit_ctx f = {X->data, y->data, d, C, X->data, calloc((size_t)T, sizeof(double *)),
-                 calloc((size_t)T, sizeof(double *)), calloc((size_t)T, sizeof(int64_t *)), 0};
+    fit_ctx f = {X->data, y->data, d, C, X->data, calloc((size_t)NBK, sizeof(double *)),
+                 calloc((size_t)NBK, sizeof(double *)), calloc((size_t)NBK, sizeof(int64_t *)), n, NBK, 0, 0};
     m->theta = malloc(sizeof *m->theta * cd);
     m->var = malloc(sizeof *m->var * cd);
     m->log_prior = malloc(sizeof *m->log_prior * (size_t)C);
     m->class_count = malloc(sizeof *m->class_count * (size_t)C);
     m->norm = malloc(sizeof *m->norm * (size_t)C);
     int ok = f.s1 && f.s2 && f.cnt && m->theta && m->var && m->log_prior && m->class_count && m->norm;
-    for (int w = 0; ok && w < T; w++) {
+    for (int64_t w = 0; ok && w < NBK; w++) {
         f.s1[w] = calloc(cd, sizeof **f.s1);
         f.s2[w] = calloc(cd, sizeof **f.s2);
         f.cnt[w] = calloc((size_t)C, sizeof **f.cnt);
@@ -236,12 +257,12 @@ static ml_status gnb_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y
         free(seen);
     }
     f.shift = shift;
-    ml_parallel_for(n, 2048, fit_task, &f);
+    ml_parallel_for(T, 1, fit_task, &f);
     if (f.failed) {
         st = ml_fail(ML_ENOMEM, "%s: out of memory", e->cls->name);
         goto done;
     }
-    for (int w = 1; w < T; w++) {
+    for (int64_t w = 1; w < NBK; w++) {
         for (size_t k = 0; k < cd; k++) f.s1[0][k] += f.s1[w][k], f.s2[0][k] += f.s2[w][k];
         for (int c = 0; c < C; c++) f.cnt[0][c] += f.cnt[w][c];
     }
@@ -293,7 +314,7 @@ static ml_status gnb_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y
             }
 done:
     free(shift);
-    for (int w = 0; w < T; w++) {
+    for (int64_t w = 0; w < NBK; w++) {
         if (f.s1) free(f.s1[w]);
         if (f.s2) free(f.s2[w]);
         if (f.cnt) free(f.cnt[w]);
@@ -314,7 +335,10 @@ typedef struct pred_ctx {
     float *out;
     int proba;
     int failed;
+    int64_t n, next; /* rows, and the next block of PRED_BLOCK rows to take */
 } pred_ctx;
+
+#define PRED_BLOCK 128
 
 /* sum_j (x_j - mu_j)^2 * iv_j in double, four lanes at a time. */
 NB_CLONES
@@ -339,9 +363,12 @@ static double weighted_sq(const double *x, const double *mu, const double *iv, i
     return s;
 }
 
-static void pred_task(void *ctx, int64_t b, int64_t e, int w)
+static void pred_rows(pred_ctx *p, int64_t b, int64_t e, double *J, double *xd);
+
+/* Rows are independent: threads take blocks of rows as they come. */
+static void pred_task(void *ctx, int64_t b0, int64_t e0, int w)
 {
-    (void)w;
+    (void)b0, (void)e0, (void)w;
     pred_ctx *p = ctx;
     int C = p->C;
     int64_t d = p->d;
@@ -354,6 +381,19 @@ static void pred_task(void *ctx, int64_t b, int64_t e, int w)
         __atomic_store_n(&p->failed, 1, __ATOMIC_RELAXED);
         return;
     }
+    for (;;) {
+        int64_t b = __atomic_fetch_add(&p->next, PRED_BLOCK, __ATOMIC_RELAXED);
+        if (b >= p->n) break;
+        pred_rows(p, b, b + PRED_BLOCK < p->n ? b + PRED_BLOCK : p->n, J, xd);
+    }
+    if (J != jll) free(J);
+    free(xd);
+}
+
+static void pred_rows(pred_ctx *p, int64_t b, int64_t e, double *J, double *xd)
+{
+    int C = p->C;
+    int64_t d = p->d;
     for (int64_t i = b; i < e; i++) {
         const float *x = p->X + i * d;
         for (int64_t j = 0; j < d; j++) xd[j] = x[j];
@@ -373,8 +413,6 @@ static void pred_task(void *ctx, int64_t b, int64_t e, int w)
         double lz = mx + log(z);
         for (int c = 0; c < C; c++) p->out[i * C + c] = (float)exp(J[c] - lz);
     }
-    if (J != jll) free(J);
-    free(xd);
 }
 
 static ml_status gnb_apply(const ml_estimator *e, const ml_tensor *X, ml_tensor **out, int proba)
@@ -392,8 +430,9 @@ static ml_status gnb_apply(const ml_estimator *e, const ml_tensor *X, ml_tensor 
         return ml_fail(ML_ENOMEM, "%s: out of memory", e->cls->name);
     }
     for (size_t k = 0; k < cd; k++) inv[k] = 1.0 / m->var[k];
-    pred_ctx p = {m, X->data, d, C, inv, (*out)->data, proba, 0};
-    ml_parallel_for(n, 64, pred_task, &p);
+    pred_ctx p = {m, X->data, d, C, inv, (*out)->data, proba, 0, n, 0};
+    int T = ml_get_threads();
+    ml_parallel_for(T < 1 ? 1 : T, 1, pred_task, &p);
     free(inv);
     if (p.failed) {
         ml_tensor_free(*out);
