@@ -106,6 +106,7 @@ typedef struct pred_ctx {
     float *out;
     int proba;
     int failed;
+    int64_t nblocks, next; /* blocks of KNN_BLOCK queries, taken as they come */
 } pred_ctx;
 
 static void pred_task(void *ctx, int64_t b, int64_t e, int w)
@@ -123,7 +124,10 @@ static void pred_task(void *ctx, int64_t b, int64_t e, int w)
         __atomic_store_n(&p->failed, 1, __ATOMIC_RELAXED);
         return;
     }
-    for (int64_t blk = b; blk < e; blk++) {
+    (void)b, (void)e;
+    for (;;) {
+        int64_t blk = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
+        if (blk >= p->nblocks) break;
         int64_t r0 = blk * KNN_BLOCK;
         int64_t rows = p->nq - r0 < KNN_BLOCK ? p->nq - r0 : KNN_BLOCK;
         const float *Q = p->Q + r0 * d;
@@ -184,8 +188,9 @@ static ml_status knn_apply(const ml_estimator *e, const ml_tensor *X, ml_tensor 
     float **buf = calloc((size_t)T, sizeof *buf);
     int ok = *out && buf;
     for (int w = 0; ok && w < T; w++) ok = (buf[w] = malloc(sizeof **buf * (size_t)KNN_BLOCK * (size_t)n)) != NULL;
-    pred_ctx p = {m, X->data, nq, X->shape[1], C, (int)m->n_neighbors, buf, ok ? (*out)->data : NULL, proba, 0};
-    if (ok) ml_parallel_for((nq + KNN_BLOCK - 1) / KNN_BLOCK, 1, pred_task, &p);
+    pred_ctx p = {m, X->data, nq, X->shape[1], C, (int)m->n_neighbors, buf, ok ? (*out)->data : NULL, proba, 0,
+                  (nq + KNN_BLOCK - 1) / KNN_BLOCK, 0};
+    if (ok) ml_parallel_for(T, 1, pred_task, &p);
     for (int w = 0; buf && w < T; w++) free(buf[w]);
     free(buf);
     if (!ok || p.failed) {
