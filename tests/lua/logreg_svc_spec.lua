@@ -158,7 +158,7 @@ describe("SVC", function()
       assert.are.equal(45, votes)
     end
     assert.is_true(D:argmax(2):eq(pred) >= 1980)
-    assert.are.same({9, m.support_vectors:shape()}, {m.dual_coef:shape()})
+    assert.are.same({9, (m.support_vectors:shape())}, {m.dual_coef:shape()})
     assert.are.same({45}, {m.intercept:shape()})
     local ovo = ml.SVC{decision_function_shape = "ovo"}:fit(Ptr:rows(1, 600), ytr:rows(1, 600))
     assert.are.same({2000, 45}, {ovo:decision_function(Pte):shape()})
