@@ -1,3 +1,4 @@
+-- bench: order=20
 -- bench stage: KMeans, 10 clusters, one k-means++ initialisation, on the
 -- 56,000 Fashion-MNIST training rows (raw pixels and PCA-50), and a diagonal
 -- Gaussian mixture on PCA-50.  Quality: inertia (lower is better), ARI with

@@ -1,3 +1,4 @@
+-- bench: order=10
 -- bench stage: PCA on Fashion-MNIST (56,000 x 784 after the 80/20 split).
 -- Steps: n_components = 0.95 (every eigenpair, then the smallest k reaching 95 %),
 -- n_components = 50 (top-50 eigenpairs only), and transforming the test rows.

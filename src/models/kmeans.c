@@ -141,7 +141,7 @@ typedef struct km_work {
     double *sums;        /* k x d */
     int64_t *counts;     /* k */
     float *c_sq;         /* k */
-    float *mind;         /* n */
+    float *mind;         /* n: distance to the nearest centre (predict: unused, NULL) */
     double *closest;     /* n (k-means++) */
     double *cum;         /* n */
     float *cand_d;       /* n x trials */
@@ -583,7 +583,6 @@ static ml_status kmeans_fit_impl(ml_kmeans *m, const ml_tensor *X, const ml_prog
     w.sums = malloc((size_t)(k * d) * sizeof(double));
     w.counts = malloc((size_t)k * sizeof(int64_t));
     w.c_sq = malloc((size_t)k * sizeof(float));
-    w.mind = malloc((size_t)n * sizeof(float));
     w.closest = malloc((size_t)n * sizeof(double));
     w.cum = malloc((size_t)n * sizeof(double));
     w.cand_d = malloc((size_t)(n * trials) * sizeof(float));
@@ -602,7 +601,7 @@ static ml_status kmeans_fit_impl(ml_kmeans *m, const ml_tensor *X, const ml_prog
     best_h = malloc((size_t)m->max_iter * sizeof(double));
     double *part = calloc((size_t)(threads * 2 * d), sizeof(double));
     if (!w.x_sq || !w.x_sqf || !w.tsums || !w.tcounts || !w.tchanged || !w.dots || !w.sums || !w.counts ||
-        !w.c_sq || !w.mind || !w.closest || !w.cum || !w.cand_d || !w.ub || !w.lb || !w.gather || !w.gidx ||
+        !w.c_sq || !w.closest || !w.cum || !w.cand_d || !w.ub || !w.lb || !w.gather || !w.gidx ||
         !w.half || !w.delta || !centers || !next || !best_c || !labels ||
         !best_l || !hist || !best_h || !part) {
         free(part);

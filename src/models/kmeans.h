@@ -6,11 +6,15 @@
  * draws from its own stream of the seed (core/rng.h), so results do not
  * depend on the thread count; the run with the lowest inertia is kept.
  *
- * Iterations: squared distances ||x||^2 - 2 x.c + ||c||^2 from one GEMM per
- * block of rows, rows split over the threads (BLAS single-threaded inside),
- * per-thread sums of each cluster's rows reduced in double.  The inertia is
- * computed in double from the cluster sums, so it is exact up to rounding
- * and never increases from one iteration to the next.  Convergence as in
+ * Iterations: Lloyd's, exactly, accelerated with Hamerly's bounds: a row whose
+ * upper bound to its centre is below both its lower bound to the other
+ * centres and half the distance from its centre to the nearest other one
+ * cannot change cluster and is skipped; the other rows get their squared
+ * distances ||x||^2 - 2 x.c + ||c||^2 from one GEMM per block of rows, rows
+ * split over the threads (BLAS single-threaded inside).  The cluster sums (in
+ * double) follow the rows that change cluster.  The inertia is computed in
+ * double from the cluster sums, so it is exact up to rounding and never
+ * increases from one iteration to the next.  Convergence as in
  * scikit-learn: labels unchanged (strict), or the squared shift of the
  * centres summed over clusters at most tol * (mean variance of the features).
  * An empty cluster is moved to the row farthest from its centre.
