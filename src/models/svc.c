@@ -202,16 +202,12 @@ typedef struct svc_cache {
     int64_t *prev, *next; /* LRU list of present rows; head = most recent */
     int64_t head, tail;
     int64_t n_rows, max_rows;
-    float *full;       /* whole matrix when it fits (then row[] points into it) */
 } svc_cache;
 
 static void cache_free(svc_cache *c)
 {
-    if (c->full) {
-        free(c->full);
-    } else if (c->row) {
+    if (c->row)
         for (int64_t i = 0; i < c->l; i++) free(c->row[i]);
-    }
     free(c->row);
     free(c->prev);
     free(c->next);
@@ -243,18 +239,6 @@ static ml_status cache_init(svc_cache *c, const svc_problem *p)
     c->head = c->tail = -1;
     c->row = calloc((size_t)l, sizeof(float *));
     if (!c->row) return ML_ENOMEM;
-    if ((double)l * (double)l * sizeof(float) <= (double)p->cache_bytes) {
-        /* The whole kernel matrix in one product. */
-        c->full = malloc(sizeof(float) * (size_t)l * (size_t)l);
-        if (!c->full) return ML_ENOMEM;
-        ml_syrk(0, l, p->d, 1.0f, p->X, p->d, 0.0f, c->full, l);
-        ml_sym_fill_lower(l, c->full, l);
-        for (int64_t i = 0; i < l; i++) {
-            c->row[i] = c->full + i * l;
-            kernel_from_dots(&p->k, c->row[i], l, p->nrm[i], p->nrm);
-        }
-        return ML_OK;
-    }
     c->prev = malloc(sizeof(int64_t) * (size_t)l);
     c->next = malloc(sizeof(int64_t) * (size_t)l);
     if (!c->prev || !c->next) return ML_ENOMEM;
@@ -263,10 +247,31 @@ static ml_status cache_init(svc_cache *c, const svc_problem *p)
     return ML_OK;
 }
 
-/* Row i of the kernel matrix, or NULL when out of memory. */
-static const float *cache_row(svc_cache *c, const svc_problem *p, int64_t i)
+#define SVC_BLOCK 8 /* kernel rows computed per product: the row asked for and likely next ones */
+
+/* A free buffer for a new row: a fresh one while under budget, else the
+ * least recently used row's. */
+static float *cache_slot(svc_cache *c)
 {
-    if (c->full) return c->row[i];
+    if (c->n_rows >= c->max_rows) {
+        int64_t t = c->tail;
+        lru_unlink(c, t);
+        float *r = c->row[t];
+        c->row[t] = NULL;
+        return r;
+    }
+    float *r = malloc(sizeof(float) * (size_t)c->l);
+    if (r) c->n_rows++;
+    return r;
+}
+
+/* Row i of the kernel matrix, or NULL when out of memory.  When it is
+ * missing, the missing rows among hint[0..nhint) (the current top violators,
+ * the likely next working-set members) are computed with it, in one product
+ * through ml_gemm; i ends up most recently used. */
+static const float *cache_row(svc_cache *c, const svc_problem *p, int64_t i, const int64_t *hint, int nhint,
+                              float *xbuf, float *kbuf)
+{
     if (c->row[i]) {
         if (c->head != i) {
             lru_unlink(c, i);
@@ -274,22 +279,44 @@ static const float *cache_row(svc_cache *c, const svc_problem *p, int64_t i)
         }
         return c->row[i];
     }
-    float *r;
-    if (c->n_rows >= c->max_rows) {
-        int64_t t = c->tail;
-        lru_unlink(c, t);
-        r = c->row[t];
-        c->row[t] = NULL;
-    } else {
-        r = malloc(sizeof(float) * (size_t)c->l);
-        if (!r) return NULL;
-        c->n_rows++;
+    int64_t want[SVC_BLOCK];
+    int nb = 0;
+    int64_t room = c->max_rows / 2; /* never evict the rows the caller holds */
+    if (room > SVC_BLOCK - 1) room = SVC_BLOCK - 1;
+    for (int h = 0; h < nhint && nb < room; h++) {
+        int64_t t = hint[h];
+        if (t < 0 || t == i || c->row[t]) continue;
+        int dup = 0;
+        for (int q = 0; q < nb; q++) dup |= want[q] == t;
+        if (!dup) want[nb++] = t;
     }
-    ml_gemm(0, 1, 1, c->l, p->d, 1.0f, p->X + i * p->d, p->d, p->X, p->d, 0.0f, r, c->l);
-    kernel_from_dots(&p->k, r, c->l, p->nrm[i], p->nrm);
-    c->row[i] = r;
-    lru_push_front(c, i);
-    return r;
+    want[nb++] = i; /* last: most recently used */
+    int64_t d = p->d;
+    for (int q = 0; q < nb; q++) memcpy(xbuf + q * d, p->X + want[q] * d, sizeof(float) * (size_t)d);
+    ml_gemm(0, 1, nb, c->l, d, 1.0f, xbuf, d, p->X, d, 0.0f, kbuf, c->l);
+    for (int q = 0; q < nb; q++) {
+        float *r = cache_slot(c);
+        if (!r) return NULL;
+        memcpy(r, kbuf + (int64_t)q * c->l, sizeof(float) * (size_t)c->l);
+        kernel_from_dots(&p->k, r, c->l, p->nrm[want[q]], p->nrm);
+        c->row[want[q]] = r;
+        lru_push_front(c, want[q]);
+    }
+    return c->row[i];
+}
+
+/* Keep the k best (largest v) indices seen: top[0..k), vals sorted descending. */
+static inline void top_push(int64_t *top, double *vals, int k, int64_t t, double v)
+{
+    if (v <= vals[k - 1]) return;
+    int q = k - 1;
+    while (q > 0 && vals[q - 1] < v) {
+        vals[q] = vals[q - 1];
+        top[q] = top[q - 1];
+        q--;
+    }
+    vals[q] = v;
+    top[q] = t;
 }
 
 static inline int in_up(signed char y, double a, double C) { return y > 0 ? a < C : a > 0; }
@@ -369,9 +396,12 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
     double *G = malloc(sizeof(double) * (size_t)l);
     float *QD = malloc(sizeof(float) * (size_t)l);
     int64_t *act = malloc(sizeof(int64_t) * (size_t)l);
+    float *xbuf = malloc(sizeof(float) * SVC_BLOCK * (size_t)p->d);
+    float *kbuf = malloc(sizeof(float) * SVC_BLOCK * (size_t)l);
+    unsigned char *fl = malloc((size_t)l); /* bit 0: in I_up, bit 1: in I_low */
     svc_cache cache;
     ml_status st = cache_init(&cache, p);
-    if (!G || !QD || !act || st) {
+    if (!G || !QD || !act || !xbuf || !kbuf || !fl || st) {
         st = ML_ENOMEM;
         goto done;
     }
@@ -379,6 +409,7 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
         a[t] = 0;
         G[t] = -1.0;
         act[t] = t;
+        fl[t] = (unsigned char)(in_up(y[t], 0, C) | in_low(y[t], 0, C) << 1);
         float dd = p->nrm[t];
         kernel_from_dots(&p->k, &dd, 1, p->nrm[t], &p->nrm[t]);
         QD[t] = dd;
@@ -387,6 +418,14 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
     int64_t shrink_every = l < 1000 ? l : 1000, counter = shrink_every;
     int unshrunk = 0;
     int64_t iter = 0;
+    /* The working-set choice of the next iteration is made in the same pass
+     * as the gradient update (sel_valid); a shrink or unshrink redoes it. */
+    enum { NH = SVC_BLOCK / 2 };
+    int64_t hint[2 * NH];
+    double hv_up[NH], hv_low[NH];
+    double Gmax = -INFINITY;
+    int64_t i = -1;
+    int sel_valid = 0;
     for (;;) {
         if (p->max_iter > 0 && iter >= p->max_iter) {
             p->hit_max_iter = 1;
@@ -398,13 +437,14 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
         }
         if (p->shrinking && --counter == 0) {
             counter = shrink_every;
+            sel_valid = 0;
             /* Shrink bounded variables that cannot take part: m, M over the active set. */
             double m = -INFINITY, Mn = INFINITY;
             for (int64_t q = 0; q < na; q++) {
                 int64_t t = act[q];
                 double v = -y[t] * G[t];
-                if (in_up(y[t], a[t], C) && v > m) m = v;
-                if (in_low(y[t], a[t], C) && v < Mn) Mn = v;
+                if ((fl[t] & 1) && v > m) m = v;
+                if ((fl[t] & 2) && v < Mn) Mn = v;
             }
             if (!unshrunk && m - Mn <= 10 * p->eps) {
                 /* Close to the end: bring every variable back once. */
@@ -415,7 +455,7 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
                 for (int64_t q = 0; q < na;) {
                     int64_t t = act[q];
                     double v = -y[t] * G[t];
-                    int up = in_up(y[t], a[t], C), low = in_low(y[t], a[t], C);
+                    int up = fl[t] & 1, low = fl[t] >> 1;
                     int shrink = (up && !low && v < Mn) || (low && !up && v > m);
                     if (shrink) {
                         act[q] = act[na - 1];
@@ -427,24 +467,34 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
                 }
             }
         }
-        /* i: the maximal violator in I_up */
-        double Gmax = -INFINITY;
-        int64_t i = -1;
-        for (int64_t q = 0; q < na; q++) {
-            int64_t t = act[q];
-            if (in_up(y[t], a[t], C)) {
+        /* i: the maximal violator in I_up; also the runners-up on both sides,
+         * whose kernel rows are computed together with a missing one */
+        if (!sel_valid) {
+            Gmax = -INFINITY;
+            i = -1;
+            for (int h = 0; h < NH; h++) {
+                hint[h] = hint[NH + h] = -1;
+                hv_up[h] = hv_low[h] = -INFINITY;
+            }
+            for (int64_t q = 0; q < na; q++) {
+                int64_t t = act[q];
                 double v = -y[t] * G[t];
-                if (v >= Gmax) {
-                    Gmax = v;
-                    i = t;
+                if (fl[t] & 1) {
+                    if (v >= Gmax) {
+                        Gmax = v;
+                        i = t;
+                    }
+                    top_push(hint, hv_up, NH, t, v);
                 }
+                if (fl[t] & 2) top_push(hint + NH, hv_low, NH, t, -v);
             }
         }
+        sel_valid = 0;
         const float *Ki = NULL;
         int64_t j = -1;
         double Gmax2 = -INFINITY;
         if (i >= 0) {
-            Ki = cache_row(&cache, p, i);
+            Ki = cache_row(&cache, p, i, hint, 2 * NH, xbuf, kbuf);
             if (!Ki) {
                 st = ML_ENOMEM;
                 goto done;
@@ -452,7 +502,7 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
             double best = INFINITY;
             for (int64_t q = 0; q < na; q++) {
                 int64_t t = act[q];
-                if (!in_low(y[t], a[t], C)) continue;
+                if (!(fl[t] & 2)) continue;
                 double v = y[t] * G[t];
                 if (v > Gmax2) Gmax2 = v;
                 double b = Gmax + v;
@@ -479,12 +529,12 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
             break;
         }
         iter++;
-        const float *Kj = cache_row(&cache, p, j);
+        const float *Kj = cache_row(&cache, p, j, hint, 2 * NH, xbuf, kbuf);
         if (!Kj) {
             st = ML_ENOMEM;
             goto done;
         }
-        Ki = cache_row(&cache, p, i); /* still cached: at most one eviction since */
+        Ki = cache_row(&cache, p, i, NULL, 0, xbuf, kbuf); /* still cached: fetching j evicted at most half */
         double ai = a[i], aj = a[j];
         double kij = Ki[j];
         double quad = (double)QD[i] + QD[j] - 2.0 * kij;
@@ -537,11 +587,31 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
                 }
             }
         }
+        fl[i] = (unsigned char)(in_up(y[i], a[i], C) | in_low(y[i], a[i], C) << 1);
+        fl[j] = (unsigned char)(in_up(y[j], a[j], C) | in_low(y[j], a[j], C) << 1);
         double di = (a[i] - ai) * y[i], dj = (a[j] - aj) * y[j];
+        Gmax = -INFINITY;
+        i = -1;
+        for (int h = 0; h < NH; h++) {
+            hint[h] = hint[NH + h] = -1;
+            hv_up[h] = hv_low[h] = -INFINITY;
+        }
         for (int64_t q = 0; q < na; q++) {
             int64_t t = act[q];
-            G[t] += y[t] * (di * Ki[t] + dj * Kj[t]);
+            double g = G[t] + y[t] * (di * Ki[t] + dj * Kj[t]);
+            G[t] = g;
+            double v = -y[t] * g;
+            unsigned char f = fl[t];
+            if (f & 1) {
+                if (v >= Gmax) {
+                    Gmax = v;
+                    i = t;
+                }
+                top_push(hint, hv_up, NH, t, v);
+            }
+            if (f & 2) top_push(hint + NH, hv_low, NH, t, -v);
         }
+        sel_valid = 1;
     }
     p->iters = iter;
     if (na < l && (st = reconstruct_gradient(p, G, act, na))) goto done;
@@ -566,6 +636,9 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
     }
 done:
     cache_free(&cache);
+    free(xbuf);
+    free(kbuf);
+    free(fl);
     free(G);
     free(QD);
     free(act);
