@@ -10,9 +10,10 @@
  * Each binary problem is solved by SMO with the second-order working-set
  * choice of Fan, Chen and Lin (2005), with shrinking of bounded variables and
  * an LRU cache of kernel rows (cache_size MB of float rows per worker thread).
- * Kernel values come from dot products through ml_gemm: a whole problem's
- * kernel matrix in one product when it fits the cache, otherwise rows on
- * demand; prediction computes test x support-vector blocks.  The pairs are
+ * Kernel values come from dot products through ml_gemm: a missing row is
+ * computed in one product together with the missing rows of the current top
+ * violators (the likely next working-set members); the gradient after
+ * unshrinking and prediction use test x support-vector blocks.  The pairs are
  * spread over the worker threads (dynamically: the next free thread takes
  * the next pair).
  *
