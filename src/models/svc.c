@@ -431,7 +431,7 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
             p->hit_max_iter = 1;
             break;
         }
-        if ((iter & 1023) == 0 && atomic_load(stop)) {
+        if ((iter & 1023) == 0 && (atomic_load(stop) || ml_interrupt_pending())) {
             st = ML_ECANCELLED;
             goto done;
         }
