@@ -319,6 +319,26 @@ static inline void top_push(int64_t *top, double *vals, int k, int64_t t, double
     top[q] = t;
 }
 
+/* On a cache miss: the top violators on each side (the likely next
+ * working-set members), whose rows are computed in the same product. */
+static int find_hints(const int64_t *act, int64_t na, const unsigned char *fl, const signed char *y, const double *G,
+                      int64_t *hint)
+{
+    enum { NH = SVC_BLOCK / 2 };
+    double vu[NH], vl[NH];
+    for (int h = 0; h < NH; h++) {
+        hint[h] = hint[NH + h] = -1;
+        vu[h] = vl[h] = -INFINITY;
+    }
+    for (int64_t q = 0; q < na; q++) {
+        int64_t t = act[q];
+        double v = -y[t] * G[t];
+        if (fl[t] & 1) top_push(hint, vu, NH, t, v);
+        if (fl[t] & 2) top_push(hint + NH, vl, NH, t, -v);
+    }
+    return 2 * NH;
+}
+
 static inline int in_up(signed char y, double a, double C) { return y > 0 ? a < C : a > 0; }
 static inline int in_low(signed char y, double a, double C) { return y > 0 ? a > 0 : a < C; }
 
@@ -420,9 +440,7 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
     int64_t iter = 0;
     /* The working-set choice of the next iteration is made in the same pass
      * as the gradient update (sel_valid); a shrink or unshrink redoes it. */
-    enum { NH = SVC_BLOCK / 2 };
-    int64_t hint[2 * NH];
-    double hv_up[NH], hv_low[NH];
+    int64_t hint[SVC_BLOCK];
     double Gmax = -INFINITY;
     int64_t i = -1;
     int sel_valid = 0;
@@ -467,26 +485,17 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
                 }
             }
         }
-        /* i: the maximal violator in I_up; also the runners-up on both sides,
-         * whose kernel rows are computed together with a missing one */
+        /* i: the maximal violator in I_up */
         if (!sel_valid) {
             Gmax = -INFINITY;
             i = -1;
-            for (int h = 0; h < NH; h++) {
-                hint[h] = hint[NH + h] = -1;
-                hv_up[h] = hv_low[h] = -INFINITY;
-            }
             for (int64_t q = 0; q < na; q++) {
                 int64_t t = act[q];
                 double v = -y[t] * G[t];
-                if (fl[t] & 1) {
-                    if (v >= Gmax) {
-                        Gmax = v;
-                        i = t;
-                    }
-                    top_push(hint, hv_up, NH, t, v);
+                if ((fl[t] & 1) && v >= Gmax) {
+                    Gmax = v;
+                    i = t;
                 }
-                if (fl[t] & 2) top_push(hint + NH, hv_low, NH, t, -v);
             }
         }
         sel_valid = 0;
@@ -494,12 +503,14 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
         int64_t j = -1;
         double Gmax2 = -INFINITY;
         if (i >= 0) {
-            Ki = cache_row(&cache, p, i, hint, 2 * NH, xbuf, kbuf);
+            int nh = cache.row[i] ? 0 : find_hints(act, na, fl, y, G, hint);
+            Ki = cache_row(&cache, p, i, hint, nh, xbuf, kbuf);
             if (!Ki) {
                 st = ML_ENOMEM;
                 goto done;
             }
-            double best = INFINITY;
+            /* the largest b^2 / a, kept as a fraction (bb / ba) to avoid a division per row */
+            double bb = 0, ba = 1;
             for (int64_t q = 0; q < na; q++) {
                 int64_t t = act[q];
                 if (!(fl[t] & 2)) continue;
@@ -509,9 +520,9 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
                 if (b > 0) {
                     double qa = (double)QD[i] + QD[t] - 2.0 * Ki[t];
                     if (qa <= 0) qa = SVC_TAU;
-                    double obj = -(b * b) / qa;
-                    if (obj <= best) {
-                        best = obj;
+                    if (b * b * ba >= bb * qa) {
+                        bb = b * b;
+                        ba = qa;
                         j = t;
                     }
                 }
@@ -529,7 +540,8 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
             break;
         }
         iter++;
-        const float *Kj = cache_row(&cache, p, j, hint, 2 * NH, xbuf, kbuf);
+        int nh = cache.row[j] ? 0 : find_hints(act, na, fl, y, G, hint);
+        const float *Kj = cache_row(&cache, p, j, hint, nh, xbuf, kbuf);
         if (!Kj) {
             st = ML_ENOMEM;
             goto done;
@@ -592,24 +604,15 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
         double di = (a[i] - ai) * y[i], dj = (a[j] - aj) * y[j];
         Gmax = -INFINITY;
         i = -1;
-        for (int h = 0; h < NH; h++) {
-            hint[h] = hint[NH + h] = -1;
-            hv_up[h] = hv_low[h] = -INFINITY;
-        }
         for (int64_t q = 0; q < na; q++) {
             int64_t t = act[q];
             double g = G[t] + y[t] * (di * Ki[t] + dj * Kj[t]);
             G[t] = g;
             double v = -y[t] * g;
-            unsigned char f = fl[t];
-            if (f & 1) {
-                if (v >= Gmax) {
-                    Gmax = v;
-                    i = t;
-                }
-                top_push(hint, hv_up, NH, t, v);
+            if ((fl[t] & 1) && v >= Gmax) {
+                Gmax = v;
+                i = t;
             }
-            if (f & 2) top_push(hint + NH, hv_low, NH, t, -v);
         }
         sel_valid = 1;
     }
