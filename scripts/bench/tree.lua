@@ -2,6 +2,9 @@
 -- (56,000 x 784 pixels: exact splits), then on its PCA-50 projection
 -- (continuous features: mnistlab cuts them into 256 bins; the test accuracy
 -- beside scikit-learn's exact search shows what that costs).  Pair: tree_ref.py.
+-- scikit-learn's unrestricted tree takes a minute or more: one run, a larger share.
+-- bench: repeats=1
+-- bench: weight=4
 local ml = require "mnistlab"
 local B = require "_bench"
 local d = B.fashion()

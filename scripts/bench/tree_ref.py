@@ -1,5 +1,6 @@
 """bench stage tree, scikit-learn's side: an unrestricted DecisionTreeClassifier on
 Fashion-MNIST (56,000 x 784), then on its PCA-50 projection, same rows as tree.lua."""
+# bench: repeats=1
 import _bench as B
 from sklearn.decomposition import PCA
 from sklearn.tree import DecisionTreeClassifier
