@@ -4,6 +4,7 @@
  *
  *   local kf = ml.StratifiedKFold{n_splits = 5, shuffle = true, seed = 0}
  *   for i, fold in ipairs(kf:split(X, y)) do ... fold.train, fold.test ... end  -- 1-based row numbers
+ *   for i, Xtr, ytr, Xte, yte in kf:each(X, y) do ... end                      -- one fold's rows at a time
  *   local scores = ml.cross_val_score(model, X, y, {cv = 5})                    -- tensor of k accuracies
  *   local pipe = ml.Pipeline{{"pca", ml.PCA{n_components = 50}}, {"svc", ml.SVC{}}}
  *   local gs = ml.GridSearchCV(pipe, {svc__kernel = {"linear", "poly", "rbf"}}, {cv = 5}):fit(X, y)
@@ -111,6 +112,67 @@ static int cv_split(lua_State *L)
     return 1;
 }
 
+/* kf:each(X, y): for i, Xtr, ytr, Xte, yte in kf:each(X, y) do ... end, one
+ * fold's rows copied at a time. */
+#define MLUA_FOLDS "mnistlab.Folds"
+
+static int folds_gc(lua_State *L)
+{
+    ml_folds *f = luaL_checkudata(L, 1, MLUA_FOLDS);
+    ml_folds_free(f);
+    return 0;
+}
+
+static int push_rows_of(lua_State *L, const ml_tensor *t, const int64_t *idx, int64_t n)
+{
+    ml_tensor *r = ml_tensor_take_rows(t, idx, n);
+    if (!r) return 0;
+    mlua_push_tensor(L, r, 1);
+    return 1;
+}
+
+static int each_next(lua_State *L)
+{
+    ml_folds *f = luaL_checkudata(L, lua_upvalueindex(1), MLUA_FOLDS);
+    ml_tensor *X = mlua_check_tensor(L, lua_upvalueindex(2));
+    ml_tensor *y = mlua_check_tensor(L, lua_upvalueindex(3));
+    lua_Integer i = lua_tointeger(L, lua_upvalueindex(4));
+    if (i >= f->k) return 0;
+    lua_pushinteger(L, i + 1);
+    lua_replace(L, lua_upvalueindex(4));
+    int64_t *train = malloc(sizeof *train * (size_t)f->n);
+    if (!train) return luaL_error(L, "each: out of memory");
+    int64_t ntr;
+    ml_folds_train(f, (int)i, train, &ntr);
+    const int64_t *te = f->test + f->start[i];
+    int64_t nte = f->start[i + 1] - f->start[i];
+    luaL_checkstack(L, 6, "each");
+    lua_pushinteger(L, i + 1);
+    int ok = push_rows_of(L, X, train, ntr) && push_rows_of(L, y, train, ntr) && push_rows_of(L, X, te, nte) &&
+             push_rows_of(L, y, te, nte);
+    free(train);
+    if (!ok) return mlua_fail(L);
+    return 5;
+}
+
+static int cv_each(lua_State *L)
+{
+    lcv *c = luaL_checkudata(L, 1, MLUA_CV);
+    ml_tensor *X = mlua_check_tensor(L, 2);
+    ml_tensor *y = mlua_check_tensor_like(L, 3);
+    if (ml_tensor_numel(y) != X->shape[0])
+        return luaL_error(L, "each: X has %d rows but y has %d labels", (int)X->shape[0], (int)ml_tensor_numel(y));
+    ml_folds *f = lua_newuserdatauv(L, sizeof *f, 0);
+    memset(f, 0, sizeof *f);
+    luaL_setmetatable(L, MLUA_FOLDS);
+    make_folds(L, c, X->shape[0], y, f);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    lua_pushinteger(L, 0);
+    lua_pushcclosure(L, each_next, 4);
+    return 1;
+}
+
 static int cv_get_n_splits(lua_State *L)
 {
     lua_pushinteger(L, ((lcv *)luaL_checkudata(L, 1, MLUA_CV))->k);
@@ -122,6 +184,7 @@ static int cv_index(lua_State *L)
     lcv *c = luaL_checkudata(L, 1, MLUA_CV);
     const char *k = luaL_checkstring(L, 2);
     if (!strcmp(k, "split")) lua_pushcfunction(L, cv_split);
+    else if (!strcmp(k, "each")) lua_pushcfunction(L, cv_each);
     else if (!strcmp(k, "n_splits")) lua_pushinteger(L, c->k);
     else if (!strcmp(k, "get_n_splits")) lua_pushcfunction(L, cv_get_n_splits);
     else if (!strcmp(k, "shuffle")) lua_pushboolean(L, c->shuffle);
@@ -708,6 +771,10 @@ static const luaL_Reg functions[] = {{"KFold", l_kfold},
 
 void mlua_open_supervised(lua_State *L)
 {
+    luaL_newmetatable(L, MLUA_FOLDS);
+    lua_pushcfunction(L, folds_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
     luaL_newmetatable(L, MLUA_CV);
     lua_pushcfunction(L, cv_index);
     lua_setfield(L, -2, "__index");

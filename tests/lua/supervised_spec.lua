@@ -119,6 +119,20 @@ describe("folds", function()
     for r = 1, 103 do assert.is_true(seen[r]) end
   end)
 
+  it("hand out each fold's rows (kf:each), as cross_val_score uses them", function()
+    local kf = ml.StratifiedKFold{n_splits = 3, shuffle = true, seed = 1}
+    local scores, n = {}, 0
+    for i, Xa, ya, Xb, yb in kf:each(Xs, ys) do
+      assert.are.equal(1500, Xa:size(1) + Xb:size(1))
+      assert.are.equal(Xa:size(1), ya:numel())
+      n = n + Xb:size(1)
+      scores[i] = ml.GaussianNB():fit(Xa, ya):score(Xb, yb)
+    end
+    assert.are.equal(1500, n)
+    local cv = ml.cross_val_score(ml.GaussianNB(), Xs, ys, {cv = kf})
+    for i = 1, 3 do assert.is_true(math.abs(cv[i] - scores[i]) < 1e-6) end
+  end)
+
   it("keep each class's proportion (StratifiedKFold)", function()
     local kf = ml.StratifiedKFold{n_splits = 5, shuffle = true, seed = 0}
     assert.are.equal(5, kf:get_n_splits())
