@@ -203,6 +203,31 @@ static void test_save_load(void **s)
     sup_free(&d);
 }
 
+static int stop_now(void *ud, const char *stage, int64_t done, int64_t total)
+{
+    (void)stage, (void)done, (void)total;
+    ++*(int *)ud;
+    return 1;
+}
+
+static void test_cancel(void **s)
+{
+    (void)s;
+    ml_tensor *X, *y;
+    random_points(3000, 4, 5, 7, &X, &y);
+    ml_estimator *t = sup_new("DecisionTreeClassifier");
+    int calls = 0;
+    ml_progress p = {stop_now, &calls};
+    assert_int_equal(ml_estimator_fit(t, X, y, &p), ML_ECANCELLED);
+    assert_true(calls >= 1);
+    ml_tensor *out;
+    assert_int_equal(ml_estimator_predict(t, X, &out), ML_ESTATE); /* no half tree is used */
+    assert_int_equal(ml_estimator_fit(t, X, y, NULL), ML_OK);       /* and a new fit works */
+    assert_true(sup_score(t, X, y) == 1.0);
+    ml_estimator_free(t);
+    ml_tensor_free(X), ml_tensor_free(y);
+}
+
 static void test_bad_input(void **s)
 {
     (void)s;
@@ -243,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_deterministic_over_threads),
         cmocka_unit_test(test_leaf_limits),
         cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
