@@ -5,6 +5,7 @@
 -- accuracy, then the refitted model's test accuracy.  Pair: cv_svc_ref.py,
 -- which uses exactly these folds (_cv_svc_folds.lua).
 -- bench: repeats=1
+-- bench: weight=2
 local ml = require "mnistlab"
 local B = require "_bench"
 local C = require "_cv_svc_conf"

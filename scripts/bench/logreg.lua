@@ -2,6 +2,7 @@
 -- multinomial, lbfgs, C = 1, 100 iterations (both sides stop at max_iter).
 -- Quality: test accuracy.  Pair: logreg_ref.py.  (L1: logreg_l1.lua.)
 -- bench: repeats=1
+-- bench: weight=2
 local ml = require "mnistlab"
 local B = require "_bench"
 local d = B.fashion()

@@ -2,6 +2,8 @@
 -- Fashion-MNIST (56,000 training rows): fit, then predict the 14,000 test rows.
 -- The PCA is fitted outside the timed steps.  Pair: svc_ref.py.
 -- bench: repeats=1
+-- bench: order=80
+-- bench: weight=3
 local ml = require "mnistlab"
 local B = require "_bench"
 local d = B.fashion()
