@@ -938,6 +938,7 @@ typedef struct svc_pred_ctx {
     const float *svn; /* norms of the SVs */
     float *Kbuf;      /* per worker: SVC_PRED_BLOCK x n_sv */
     float *xn;        /* per worker: SVC_PRED_BLOCK */
+    const float *coef; /* npairs x n_sv: each pair's coefficients, zero outside its two classes */
     float *out;       /* n x npairs, one-vs-one decision values */
 } svc_pred_ctx;
 
@@ -959,16 +960,10 @@ static void svc_pred_worker(void *arg, int64_t begin, int64_t end, int w)
             float *kr = Kb + r * nsv;
             kernel_from_dots(&k, kr, nsv, xn[r], c->svn);
             float *o = c->out + (r0 + r) * c->npairs;
-            for (int a = 0, q = 0; a < c->K; a++)
-                for (int b = a + 1; b < c->K; b++, q++) {
-                    const float *ca = m->dual_coef->data + (int64_t)(b - 1) * nsv;
-                    const float *cb = m->dual_coef->data + (int64_t)a * nsv;
-                    double s = 0;
-                    for (int64_t t = m->sv_start[a]; t < m->sv_start[a + 1]; t++) s += (double)ca[t] * kr[t];
-                    for (int64_t t = m->sv_start[b]; t < m->sv_start[b + 1]; t++) s += (double)cb[t] * kr[t];
-                    o[q] = (float)(s - m->rho->data[q]);
-                }
+            for (int q = 0; q < c->npairs; q++) o[q] = -m->rho->data[q];
         }
+        /* every pair's decision values at once: out += K(block, SV) coef^T */
+        ml_gemm(0, 1, B, c->npairs, nsv, 1.0f, Kb, nsv, c->coef, nsv, 1.0f, c->out + r0 * c->npairs, c->npairs);
     }
 }
 
@@ -990,12 +985,14 @@ static ml_status svc_ovo(const ml_svc *m, const ml_tensor *X, ml_tensor **out)
     int K = m->base.n_classes, npairs = K * (K - 1) / 2;
     int64_t n = X->shape[0], d = m->sv->shape[1], nsv = m->n_sv;
     int nth = ml_get_threads();
-    svc_pred_ctx c = {m, X->data, n, d, K, npairs, NULL, NULL, NULL, NULL};
+    svc_pred_ctx c = {m, X->data, n, d, K, npairs, NULL, NULL, NULL, NULL, NULL};
+    float *coef = calloc((size_t)npairs * (size_t)(nsv ? nsv : 1), sizeof(float));
     float *svn = malloc(sizeof(float) * (size_t)(nsv ? nsv : 1));
     c.Kbuf = malloc(sizeof(float) * (size_t)nth * SVC_PRED_BLOCK * (size_t)(nsv ? nsv : 1));
     c.xn = malloc(sizeof(float) * (size_t)nth * SVC_PRED_BLOCK);
     ml_tensor *o = ml_tensor_new2(n, npairs);
-    if (!svn || !c.Kbuf || !c.xn || !o) {
+    if (!svn || !c.Kbuf || !c.xn || !o || !coef) {
+        free(coef);
         free(svn);
         free(c.Kbuf);
         free(c.xn);
@@ -1003,9 +1000,19 @@ static ml_status svc_ovo(const ml_svc *m, const ml_tensor *X, ml_tensor **out)
         return ml_fail(ML_ENOMEM, "SVC: out of memory");
     }
     row_norms(m->sv->data, nsv, d, svn);
+    for (int a = 0, q = 0; a < K; a++)
+        for (int b = a + 1; b < K; b++, q++) {
+            float *cq = coef + (int64_t)q * nsv;
+            for (int64_t t = m->sv_start[a]; t < m->sv_start[a + 1]; t++)
+                cq[t] = m->dual_coef->data[(int64_t)(b - 1) * nsv + t];
+            for (int64_t t = m->sv_start[b]; t < m->sv_start[b + 1]; t++)
+                cq[t] = m->dual_coef->data[(int64_t)a * nsv + t];
+        }
+    c.coef = coef;
     c.svn = svn;
     c.out = o->data;
     ml_parallel_for((n + SVC_PRED_BLOCK - 1) / SVC_PRED_BLOCK, 1, svc_pred_worker, &c);
+    free(coef);
     free(svn);
     free(c.Kbuf);
     free(c.xn);
