@@ -435,7 +435,7 @@ static ml_status svc_solve(svc_problem *p, const atomic_int *stop)
         QD[t] = dd;
     }
     int64_t na = l; /* active: act[0..na) */
-    int64_t shrink_every = l < 1000 ? l : 1000, counter = shrink_every;
+    int64_t shrink_every = l < 200 ? l : 200, counter = shrink_every;
     int unshrunk = 0;
     int64_t iter = 0;
     /* The working-set choice of the next iteration is made in the same pass
