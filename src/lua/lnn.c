@@ -835,7 +835,43 @@ typedef struct fit_ud {
     int lambdas;        /* stack index of a table of on_epoch_end functions */
     int failed;         /* a Lua callback raised: its message is on the registry */
     int64_t steps;
+    /* The curve so far, for the live chart (loss, accuracy, val_loss, val_accuracy). */
+    double *curve[4];
+    int n;
 } fit_ud;
+
+/* Where the host can redraw a picture in place (the notebook runner, the
+ * TUI), the training curves grow after each epoch while fit runs; the chart
+ * is transient ("live:"), gone when the cell ends. */
+static void live_curve(fit_ud *u, const ml_nn_logs *lg)
+{
+    lua_State *L = u->L;
+    const mlua_sink *s = mlua_get_sink(L);
+    if (!s->replace || lg->epochs < 2) return;
+    if (!u->curve[0]) {
+        for (int k = 0; k < 4; k++) u->curve[k] = calloc((size_t)lg->epochs, sizeof(double));
+        if (!u->curve[0] || !u->curve[1] || !u->curve[2] || !u->curve[3]) return;
+    }
+    if (u->n >= lg->epochs) return;
+    u->curve[0][u->n] = lg->loss;
+    u->curve[1][u->n] = lg->accuracy;
+    u->curve[2][u->n] = lg->val_loss;
+    u->curve[3][u->n] = lg->val_accuracy;
+    u->n++;
+    if (u->n < 2) return;
+    int val = !isnan(lg->val_loss);
+    ml_plot_opts po;
+    ml_plot_opts_init(&po);
+    po.width = s->width > 0 ? s->width : 80;
+    po.ascii = s->ascii;
+    po.color = s->color;
+    ml_text t;
+    ml_text_init(&t);
+    if (ml_plot_history(&t, u->curve[0], u->curve[1], val ? u->curve[2] : NULL, val ? u->curve[3] : NULL, u->n,
+                        &po) == ML_OK)
+        mlua_show_keyed(L, "live:fit", &t);
+    ml_text_free(&t);
+}
 
 /* The per-epoch line, in the plotting area's Keras-like format, sized to the pane. */
 static void fmt_epoch(lua_State *L, char *buf, size_t n, const ml_nn_logs *lg, int has_val)
@@ -851,6 +887,7 @@ static int on_epoch(void *vud, const ml_nn_logs *lg)
 {
     fit_ud *u = vud;
     lua_State *L = u->L;
+    live_curve(u, lg);
     if (u->verbose) {
         char line[320];
         fmt_epoch(L, line, sizeof line, lg, !isnan(lg->val_loss));
@@ -1035,7 +1072,7 @@ static int m_fit(lua_State *L)
             /* keep cb on the stack (es_cb refers to it) */
         }
     }
-    fit_ud u = {L, verbose, lambdas, 0, 0};
+    fit_ud u = {L, verbose, lambdas, 0, 0, {NULL, NULL, NULL, NULL}, 0};
     o.on_epoch = on_epoch;
     o.ud = &u;
     ml_nn_history h;
@@ -1043,6 +1080,7 @@ static int m_fit(lua_State *L)
     mlua_guard_begin(L, &g);
     ml_status st = ml_nn_fit(m->net, X, y, &o, &h, mlua_progress(L));
     mlua_guard_end(&g);
+    for (int k = 0; k < 4; k++) free(u.curve[k]);
     char err[512];
     snprintf(err, sizeof err, "%s", ml_last_error());
     int64_t ntrain = o.x_val ? X->shape[0] : (int64_t)((double)X->shape[0] * (1 - o.validation_split));

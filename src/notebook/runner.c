@@ -22,6 +22,7 @@ void nb_output_free(nb_output *o)
 {
     for (int i = 0; i < o->n; i++) {
         free(o->items[i].text);
+        free(o->items[i].key);
         if (o->items[i].kind == NB_ITEM_PICTURE) ml_text_free(&o->items[i].pic);
     }
     free(o->items);
@@ -77,6 +78,40 @@ void nb_output_picture(nb_output *o, const ml_text *t)
     if (!it) return;
     for (int i = 0; i < t->nlines; i++)
         ml_text_add(&it->pic, t->lines[i].text, t->lines[i].color, t->lines[i].ncells, 0);
+}
+
+/* The picture under `key` moves to the end: it stays below the text that
+ * keeps coming (epoch lines under a growing training curve). */
+void nb_output_picture_keyed(nb_output *o, const char *key, const ml_text *t)
+{
+    for (int i = 0; i < o->n; i++) {
+        nb_item *it = &o->items[i];
+        if (it->kind == NB_ITEM_PICTURE && it->key && strcmp(it->key, key) == 0) {
+            ml_text_free(&it->pic);
+            free(it->key);
+            memmove(it, it + 1, sizeof *it * (size_t)(o->n - i - 1));
+            o->n--;
+            break;
+        }
+    }
+    nb_output_picture(o, t);
+    if (o->n && o->items[o->n - 1].kind == NB_ITEM_PICTURE) o->items[o->n - 1].key = strdup(key);
+}
+
+void nb_output_drop_live(nb_output *o)
+{
+    int w = 0;
+    for (int i = 0; i < o->n; i++) {
+        nb_item *it = &o->items[i];
+        if (it->kind == NB_ITEM_PICTURE && it->key && strncmp(it->key, "live:", 5) == 0) {
+            ml_text_free(&it->pic);
+            free(it->key);
+            free(it->text);
+            continue;
+        }
+        o->items[w++] = *it;
+    }
+    o->n = w;
 }
 
 char *nb_output_plain(const nb_output *o, size_t *n)
@@ -202,6 +237,17 @@ static void sink_show(void *ud, const ml_text *t)
     }
 }
 
+static void sink_replace(void *ud, const char *key, const ml_text *t)
+{
+    nb_runner *r = ud;
+    if (r->out) {
+        nb_output_picture_keyed(r->out, key, t);
+        if (r->host.changed) r->host.changed(r->host.ud);
+    } else if (strncmp(key, "live:", 5) != 0) { /* streaming to stdout: no redraw in place */
+        sink_show(ud, t);
+    }
+}
+
 static int progress_fn(void *ud, const char *stage, int64_t done, int64_t total)
 {
     nb_runner *r = ud;
@@ -239,7 +285,13 @@ nb_runner *nb_runner_new(const nb_host *host)
         return NULL;
     }
     if (host) r->host = *host;
-    r->L = luaL_newstate();
+    /* Cells allocate under a cap (Lua's memory and tensors): a runaway cell
+     * gets "not enough memory" and the notebook stays.  MNISTLAB_MEMORY_LIMIT
+     * (megabytes) overrides the default, half of physical memory. */
+    size_t cap = mlua_default_mem_cap();
+    const char *lim = getenv("MNISTLAB_MEMORY_LIMIT");
+    if (lim && atof(lim) >= 16) cap = (size_t)(atof(lim) * 1048576.0);
+    r->L = mlua_newstate(cap);
     if (!r->L) {
         free(r);
         ml_fail(ML_ENOMEM, "notebook: cannot create a Lua state");
@@ -260,6 +312,7 @@ nb_runner *nb_runner_new(const nb_host *host)
         lua_pop(L, 1);
     }
     r->sink.show = sink_show;
+    r->sink.replace = sink_replace;
     r->sink.ud = r;
     r->sink.width = 80;
     r->sink.height = 24;
@@ -277,7 +330,7 @@ void nb_runner_free(nb_runner *r)
 {
     if (!r) return;
     if (active == r) active = NULL;
-    lua_close(r->L);
+    mlua_close(r->L);
     free(r);
 }
 
@@ -354,6 +407,7 @@ nb_run_status nb_runner_run(nb_runner *r, const char *code, size_t n, const char
         sigaction(SIGINT, &old, NULL);
         r->running = 0;
         active = saved_active;
+        if (out) nb_output_drop_live(out);
         if (st == LUA_OK && values && lua_gettop(L) > base + 1) {
             int nres = lua_gettop(L) - base - 1;
             lua_getglobal(L, "print");

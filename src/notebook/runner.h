@@ -22,6 +22,7 @@ typedef enum nb_item_kind { NB_ITEM_TEXT = 0, NB_ITEM_PICTURE = 1, NB_ITEM_ERROR
 
 typedef struct nb_item {
     nb_item_kind kind;
+    char *key; /* PICTURE shown under a key (mlua_show_keyed), or NULL */
     char *text; /* TEXT and ERROR: UTF-8 */
     size_t len, cap;
     ml_text pic; /* PICTURE */
@@ -37,6 +38,11 @@ void nb_output_free(nb_output *o);
 void nb_output_text(nb_output *o, const char *s, size_t n);
 void nb_output_error(nb_output *o, const char *s);
 void nb_output_picture(nb_output *o, const ml_text *t);
+/* Replace the picture shown under `key`, or add it.  Keys beginning with
+ * "live:" are transient: nb_output_drop_live() removes them when the cell
+ * ends (a training curve that grows while fit runs). */
+void nb_output_picture_keyed(nb_output *o, const char *key, const ml_text *t);
+void nb_output_drop_live(nb_output *o);
 /* Plain text of every item, each picture line ending with '\n'; the result
  * ends with '\n' unless empty.  malloc'ed; NULL only when out of memory. */
 char *nb_output_plain(const nb_output *o, size_t *n);
