@@ -15,6 +15,7 @@
 #include "core/progress.h"
 #include "core/fileio.h"
 #include "core/modelfile.h"
+#include "core/strbuf.h"
 #include "data/idx.h"
 #include "data/dataset.h"
 #include "data/split.h"

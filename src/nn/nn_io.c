@@ -7,41 +7,9 @@
 #include <string.h>
 
 #include "core/modelfile.h"
+#include "core/strbuf.h"
 
 /* ---------------------------------------------------------------- summary */
-
-typedef struct sbuf {
-    char *s;
-    size_t n, cap;
-    int failed;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    if (b->failed) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            b->failed = 1;
-            return;
-        }
-        if (b->s && b->n + (size_t)k < b->cap) {
-            b->n += (size_t)k;
-            return;
-        }
-        size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)k;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->failed = 1;
-            return;
-        }
-        b->s = s, b->cap = cap;
-    }
-}
 
 static void mem_str(char *buf, size_t n, int64_t bytes)
 {
@@ -54,11 +22,11 @@ static void mem_str(char *buf, size_t n, int64_t bytes)
 
 char *ml_nn_summary(const ml_nn *net, const char *title)
 {
-    sbuf b = {0};
+    ml_strbuf b = {0};
     const char *rule = "_________________________________________________________________";
     const char *dbl = "=================================================================";
-    sb_printf(&b, "Model: \"%s\"\n%s\n", title ? title : "sequential", rule);
-    sb_printf(&b, " %-28s%-26s%-10s\n%s\n", "Layer (type)", "Output Shape", "Param #", dbl);
+    ml_strbuf_printf(&b, "Model: \"%s\"\n%s\n", title ? title : "sequential", rule);
+    ml_strbuf_printf(&b, " %-28s%-26s%-10s\n%s\n", "Layer (type)", "Output Shape", "Param #", dbl);
     for (int i = 0; i < net->n; i++) {
         const nn_layer *l = &net->L[i];
         char name[128], shape[96];
@@ -67,16 +35,16 @@ char *ml_nn_summary(const ml_nn *net, const char *title)
         long long np = (long long)(l->w_n + l->b_n + l->st_n);
         /* Keras wraps a long "name (Type)" over lines of 27 characters. */
         size_t len = strlen(name);
-        sb_printf(&b, " %-27.27s %-25s %-10lld\n", name, shape, np);
-        for (size_t off = 27; off < len; off += 27) sb_printf(&b, " %-27.27s\n", name + off);
-        sb_printf(&b, "%s\n", i + 1 < net->n ? "" : dbl);
+        ml_strbuf_printf(&b, " %-27.27s %-25s %-10lld\n", name, shape, np);
+        for (size_t off = 27; off < len; off += 27) ml_strbuf_printf(&b, " %-27.27s\n", name + off);
+        ml_strbuf_printf(&b, "%s\n", i + 1 < net->n ? "" : dbl);
     }
     int64_t tot = net->np + net->ns;
     char m1[32], m2[32], m3[32];
     mem_str(m1, sizeof m1, tot * 4);
     mem_str(m2, sizeof m2, net->np * 4);
     mem_str(m3, sizeof m3, net->ns * 4);
-    sb_printf(&b, "Total params: %lld (%s)\nTrainable params: %lld (%s)\nNon-trainable params: %lld (%s)\n%s\n",
+    ml_strbuf_printf(&b, "Total params: %lld (%s)\nTrainable params: %lld (%s)\nNon-trainable params: %lld (%s)\n%s\n",
               (long long)tot, m1, (long long)net->np, m2, (long long)net->ns, m3, rule);
     if (b.failed) {
         free(b.s);
@@ -91,9 +59,9 @@ char *ml_nn_summary(const ml_nn *net, const char *title)
 #define NN_KIND "mnistlab.nn"
 #define NN_FORMAT 1
 
-static void spec_line(sbuf *b, const ml_nn_spec *s)
+static void spec_line(ml_strbuf *b, const ml_nn_spec *s)
 {
-    sb_printf(b, "%d %s %d %d %d %d %d %d %d %d %d %d %.9g %.9g %.9g %.9g %d %lld %lld %lld\n", (int)s->kind,
+    ml_strbuf_printf(b, "%d %s %d %d %d %d %d %d %d %d %d %d %.9g %.9g %.9g %.9g %d %lld %lld %lld\n", (int)s->kind,
               s->name[0] ? s->name : "-", s->units, s->kernel[0], s->kernel[1], s->strides[0], s->strides[1],
               s->same, s->pool[0], s->pool[1], (int)s->act, s->use_bias, (double)s->rate, (double)s->l2,
               (double)s->momentum, (double)s->eps, s->ndim, (long long)s->shape[0], (long long)s->shape[1],
@@ -123,12 +91,12 @@ static int spec_parse(const char *line, ml_nn_spec *s)
 
 ml_status ml_nn_save(const ml_nn *net, const char *path)
 {
-    sbuf arch = {0};
+    ml_strbuf arch = {0};
     spec_line(&arch, &net->input);
     for (int i = 0; i < net->n; i++) spec_line(&arch, &net->L[i].s);
-    sbuf comp = {0};
+    ml_strbuf comp = {0};
     const ml_nn_optimizer *o = &net->opt;
-    sb_printf(&comp, "%d %d %d %.17g %.17g %d %.17g %.17g %.17g %.17g %lld\n", net->compiled, net->from_logits,
+    ml_strbuf_printf(&comp, "%d %d %d %.17g %.17g %d %.17g %.17g %.17g %.17g %lld\n", net->compiled, net->from_logits,
               (int)o->kind, o->learning_rate, o->momentum, o->nesterov, o->beta_1, o->beta_2, o->rho, o->epsilon,
               (long long)net->t);
     if (arch.failed || comp.failed) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/fileio.h"
+#include "core/strbuf.h"
 #include "plot/cells.h"
 
 #define CW 8.4  /* cell width in px (0.6 em at 14 px) */
@@ -37,42 +38,6 @@ static void rgb_of(int idx, int *r, int *g, int *b)
     }
 }
 
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_add(sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#include <stdarg.h>
-static void sb_add(sbuf *s, const char *fmt, ...)
-{
-    if (s->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(s->p ? s->p + s->n : NULL, s->p ? s->cap - s->n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            s->oom = 1;
-            return;
-        }
-        if (s->p && s->n + (size_t)k < s->cap) {
-            s->n += (size_t)k;
-            return;
-        }
-        size_t nc = s->cap ? s->cap * 2 : 4096;
-        while (nc < s->n + (size_t)k + 1) nc *= 2;
-        char *np = realloc(s->p, nc);
-        if (!np) {
-            s->oom = 1;
-            return;
-        }
-        s->p = np;
-        s->cap = nc;
-    }
-}
-
 static void fill_of(uint8_t role, char *buf, size_t n)
 {
     int r, g, b;
@@ -81,26 +46,26 @@ static void fill_of(uint8_t role, char *buf, size_t n)
 }
 
 /* Geometry for block and braille glyphs; 0 if the glyph is text. */
-static int cell_geometry(sbuf *s, uint32_t cp, double x, double y, const char *fill)
+static int cell_geometry(ml_strbuf *s, uint32_t cp, double x, double y, const char *fill)
 {
-    if (cp == 0x2588) sb_add(s, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'/>", x, y, CW, CH, fill);
-    else if (cp == 0x2580) sb_add(s, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'/>", x, y, CW, CH / 2, fill);
+    if (cp == 0x2588) ml_strbuf_printf(s, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'/>", x, y, CW, CH, fill);
+    else if (cp == 0x2580) ml_strbuf_printf(s, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'/>", x, y, CW, CH / 2, fill);
     else if (cp >= 0x2581 && cp <= 0x2587) {
         double h = CH * (double)(cp - 0x2580) / 8;
-        sb_add(s, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'/>", x, y + CH - h, CW, h, fill);
+        ml_strbuf_printf(s, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'/>", x, y + CH - h, CW, h, fill);
     } else if (cp >= 0x2589 && cp <= 0x258F) {
         double w = CW * (double)(0x2590 - cp) / 8;
-        sb_add(s, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'/>", x, y, w, CH, fill);
+        ml_strbuf_printf(s, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'/>", x, y, w, CH, fill);
     } else if (cp >= 0x2591 && cp <= 0x2593) {
         double op = 0.25 * (double)(cp - 0x2590);
-        sb_add(s, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s' fill-opacity='%.2f'/>", x, y, CW, CH,
+        ml_strbuf_printf(s, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s' fill-opacity='%.2f'/>", x, y, CW, CH,
                fill, op);
     } else if (cp > 0x2800 && cp <= 0x28FF) {
         static const int dx[8] = {0, 0, 0, 1, 1, 1, 0, 1}, dy[8] = {0, 1, 2, 0, 1, 2, 3, 3};
         unsigned bits = cp - 0x2800;
         for (int i = 0; i < 8; i++)
             if (bits & (1u << i))
-                sb_add(s, "<rect x='%.1f' y='%.1f' width='2.4' height='2.4' fill='%s'/>",
+                ml_strbuf_printf(s, "<rect x='%.1f' y='%.1f' width='2.4' height='2.4' fill='%s'/>",
                        x + 1.5 + dx[i] * CW / 2, y + 1.5 + dy[i] * CH / 4, fill);
     } else return cp == 0x2800;
     return 1;
@@ -112,9 +77,9 @@ ml_status ml_text_write_svg(const ml_text *t, const char *path)
     int w = 1;
     for (int i = 0; i < t->nlines; i++)
         if (t->lines[i].ncells > w) w = t->lines[i].ncells;
-    sbuf s = {0};
+    ml_strbuf s = {0};
     double W = w * CW + 16, H = t->nlines * CH + 16;
-    sb_add(&s,
+    ml_strbuf_printf(&s,
            "<?xml version='1.0' encoding='UTF-8'?>\n"
            "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' viewBox='0 0 %.0f %.0f'>\n"
            "<rect width='100%%' height='100%%' fill='#1c1c1c'/>\n"
@@ -138,17 +103,17 @@ ml_status ml_text_write_svg(const ml_text *t, const char *path)
             /* a space continues a run of text, or is nothing */
             int geom = cp ? (cp == ' ' ? !run_cells : 0) : 1;
             if (cp && cp != ' ') {
-                sbuf tmp = {0};
+                ml_strbuf tmp = {0};
                 geom = cell_geometry(&tmp, cp, cell * CW, y, fill);
-                if (geom && tmp.p) sb_add(&s, "%s", tmp.p);
-                free(tmp.p);
+                if (geom && tmp.s) ml_strbuf_printf(&s, "%s", tmp.s);
+                free(tmp.s);
             }
             /* flush the run when it ends */
             if (run_cells && (geom || role != run_role || rn > sizeof run - 16)) {
                 char rf[16];
                 fill_of((uint8_t)run_role, rf, sizeof rf);
                 run[rn] = 0;
-                sb_add(&s, "<text x='%.1f' y='%.1f' fill='%s' textLength='%.1f' lengthAdjust='spacingAndGlyphs'>%s</text>\n",
+                ml_strbuf_printf(&s, "<text x='%.1f' y='%.1f' fill='%s' textLength='%.1f' lengthAdjust='spacingAndGlyphs'>%s</text>\n",
                        run_x * CW, y + CH * 0.78, rf, run_cells * CW, run);
                 rn = 0;
                 run_cells = 0;
@@ -171,13 +136,13 @@ ml_status ml_text_write_svg(const ml_text *t, const char *path)
             cell++;
         }
     }
-    sb_add(&s, "</g>\n</svg>\n");
-    if (s.oom) {
-        free(s.p);
+    ml_strbuf_printf(&s, "</g>\n</svg>\n");
+    if (s.failed) {
+        free(s.s);
         return ml_fail(ML_ENOMEM, "save_svg: out of memory");
     }
-    ml_status st = ml_write_file_atomic(path, s.p, s.n);
-    free(s.p);
+    ml_status st = ml_write_file_atomic(path, s.s, s.n);
+    free(s.s);
     return st;
 }
 

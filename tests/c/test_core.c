@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "mnistlab.h"
+#include "core/strbuf.h"
 
 static void test_tensor_views(void **s)
 {
@@ -214,12 +215,27 @@ static void test_atomic_file(void **s)
     assert_int_equal(system(cmd), 0);
 }
 
+static void test_strbuf(void **s)
+{
+    (void)s;
+    ml_strbuf b = {0};
+    for (int i = 0; i < 1000; i++) ml_strbuf_printf(&b, "%d,", i);
+    ml_strbuf_add(&b, "end", 3);
+    assert_false(b.failed);
+    assert_int_equal(b.n, strlen(b.s));
+    assert_int_equal(strncmp(b.s, "0,1,2,", 6), 0);
+    assert_string_equal(b.s + b.n - 7, "999,end");
+    ml_strbuf_free(&b);
+    assert_null(b.s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tensor_views), cmocka_unit_test(test_tensor_ops),
         cmocka_unit_test(test_rng),          cmocka_unit_test(test_parallel_and_gemm),
         cmocka_unit_test(test_progress),     cmocka_unit_test(test_atomic_file),
+        cmocka_unit_test(test_strbuf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
