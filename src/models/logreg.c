@@ -265,7 +265,7 @@ static ml_status lr_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y,
     if (K < 2) return ml_fail(ML_EINVAL, "y: LogisticRegression needs at least 2 classes, got 1");
     if (m->penalty == ML_LOGREG_L1 && m->solver == ML_LOGREG_LBFGS)
         return ml_fail(ML_EINVAL, "solver: lbfgs supports penalty 'l2' or 'none'; use 'owlqn' (or 'auto') for 'l1'");
-    if (ml_tensor_has_nonfinite(X)) return ml_fail(ML_EINVAL, "X: contains NaN or infinite values");
+    /* NaN and infinities were refused by ml_estimator_fit */
     int M = K == 2 ? 1 : K;
     if ((int64_t)M * d + M > 0x3fffffff) return ml_fail(ML_EINVAL, "X: too many features x classes");
     int nvar = (int)(M * d + M);
