@@ -145,18 +145,58 @@ static inline float ipow(float x, int n)
     return r;
 }
 
+typedef float v4sf __attribute__((vector_size(16)));
+typedef int v4si __attribute__((vector_size(16)));
+
+/* e^x for four x <= 0 at once (SSE2): x = n ln2 + r with |r| <= ln2/2, e^r by
+ * a degree-6 polynomial (relative error about 2e-7, as expf), times 2^n
+ * built in the exponent bits.  Below -87 the result is 0 (float underflow). */
+static inline v4sf exp4_neg(v4sf x)
+{
+    const v4sf lo = {-87.0f, -87.0f, -87.0f, -87.0f};
+    v4si under = x < lo; /* -1 where true */
+    x = (v4sf)(((v4si)lo & under) | ((v4si)x & ~under));
+    v4sf t = x * 1.44269504088896341f + 0.5f;
+    v4si n = __builtin_convertvector(t, v4si); /* truncates toward zero */
+    v4sf fn = __builtin_convertvector(n, v4sf);
+    n += (v4si)(fn > t); /* -1 where truncation rounded up: floor */
+    fn = __builtin_convertvector(n, v4sf);
+    v4sf r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
+    v4sf p = r * 0.0f + 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    v4si bits = (n + 127) << 23;
+    v4sf e = p * (v4sf)bits;
+    return (v4sf)((v4si)e & ~under);
+}
+
 /* In place: dot products -> kernel values; na is |a|^2 of the row's point,
  * nb[j] of the columns' points (rbf only). */
 static void kernel_from_dots(const svc_kernel *k, float *v, int64_t n, float na, const float *nb)
 {
     switch (k->type) {
     case ML_SVC_LINEAR: break;
-    case ML_SVC_RBF:
-        for (int64_t j = 0; j < n; j++) {
+    case ML_SVC_RBF: {
+        int64_t j = 0;
+        for (; j + 4 <= n; j += 4) {
+            v4sf dv, nv;
+            memcpy(&dv, v + j, sizeof dv);
+            memcpy(&nv, nb + j, sizeof nv);
+            v4sf d2 = na + nv - 2.0f * dv;
+            d2 = (v4sf)((v4si)d2 & (d2 > 0.0f)); /* negative rounding -> 0 */
+            v4sf e = exp4_neg(-k->gamma * d2);
+            memcpy(v + j, &e, sizeof e);
+        }
+        for (; j < n; j++) {
             float d2 = na + nb[j] - 2.0f * v[j];
             v[j] = expf(-k->gamma * (d2 > 0 ? d2 : 0));
         }
         break;
+    }
     case ML_SVC_POLY:
         for (int64_t j = 0; j < n; j++) v[j] = ipow(k->gamma * v[j] + k->coef0, k->degree);
         break;
