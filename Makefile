@@ -91,6 +91,7 @@ $(PROGRAM): $(APP_OBJ) $(LUA_OBJ) $(STATIC)
 	$(CC) $(SAN) -rdynamic -o $@ $(APP_OBJ) $(LUA_OBJ) $(WHOLE_STATIC) $(APP_LIBS) $(LIB_LIBS)
 
 $(PCFILE): mnistlab.pc.in Makefile
+	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 # ---- dependencies (Debian packages) ----
