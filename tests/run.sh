@@ -22,8 +22,17 @@ rm -rf "$LOGDIR"; mkdir -p "$LOGDIR" "$XDG_CACHE_HOME"
 find "$ROOT/$BUILD/test-logs" -mindepth 1 -maxdepth 1 -mmin +120 -exec rm -rf {} + 2>/dev/null
 
 if [ "${SANITIZE:-0}" = 1 ]; then
-    # Stock lua5.4 is not instrumented: preload the runtimes for the module.
-    export LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+    # Stock lua5.4 is not instrumented: it gets the sanitizer runtimes preloaded
+    # for the module, through a wrapper first on PATH.  Only lua5.4: other tools
+    # (curl, python3) must not run with them.
+    sanbin="$ROOT/$BUILD/sanbin"
+    mkdir -p "$sanbin"
+    printf '#!/bin/sh
+LD_PRELOAD="%s %s" exec /usr/bin/lua5.4 "$@"
+' \
+        "$(gcc -print-file-name=libasan.so)" "$(gcc -print-file-name=libubsan.so)" > "$sanbin/lua5.4"
+    chmod +x "$sanbin/lua5.4"
+    export PATH="$sanbin:$PATH"
     export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:halt_on_error=1"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fi
