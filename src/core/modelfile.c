@@ -286,6 +286,17 @@ ml_status ml_mfile_get_i64(const ml_mfile *r, const char *name, int64_t *v)
     return ML_OK;
 }
 
+ml_status ml_mfile_get_f64s(const ml_mfile *r, const char *name, size_t count, double **dst)
+{
+    *dst = NULL;
+    const unsigned char *d = need(r, name, count * sizeof(double), NULL);
+    if (!d) return ML_EFORMAT;
+    *dst = malloc(count ? count * sizeof(double) : 1);
+    if (!*dst) return ml_fail(ML_ENOMEM, "%s: out of memory", r->path);
+    memcpy(*dst, d, count * sizeof(double));
+    return ML_OK;
+}
+
 ml_status ml_mfile_get_str(const ml_mfile *r, const char *name, char *out, size_t n)
 {
     size_t have;

@@ -42,6 +42,8 @@ const void *ml_mfile_get(const ml_mfile *r, const char *name, size_t *n);
 ml_status ml_mfile_get_tensor(const ml_mfile *r, const char *name, ml_tensor **t);
 ml_status ml_mfile_get_f64(const ml_mfile *r, const char *name, double *v);
 ml_status ml_mfile_get_i64(const ml_mfile *r, const char *name, int64_t *v);
+/* A section of exactly `count` doubles, copied into a new malloc'ed array. */
+ml_status ml_mfile_get_f64s(const ml_mfile *r, const char *name, size_t count, double **dst);
 /* Copies into buf (NUL-terminated). */
 ml_status ml_mfile_get_str(const ml_mfile *r, const char *name, char *buf, size_t n);
 void ml_mfile_close(ml_mfile *r);

@@ -481,18 +481,6 @@ static ml_status cls_save(const ml_estimator *e, ml_mfile_w *w)
     return ML_OK;
 }
 
-static ml_status copy_section(const ml_mfile *r, const char *name, size_t want, double **dst)
-{
-    size_t n = 0;
-    const void *src = ml_mfile_get(r, name, &n);
-    if (!src || n != want)
-        return ml_fail(ML_EFORMAT, "%s: section '%s' is missing or has the wrong size", ml_mfile_path(r), name);
-    *dst = malloc(want);
-    if (!*dst) return ml_fail(ML_ENOMEM, "GaussianMixture: out of memory");
-    memcpy(*dst, src, want);
-    return ML_OK;
-}
-
 static ml_status cls_load(ml_estimator *e, const ml_mfile *r)
 {
     ml_gmm *m = (ml_gmm *)e;
@@ -505,9 +493,10 @@ static ml_status cls_load(ml_estimator *e, const ml_mfile *r)
         return st;
     if (k < 1 || d < 1 || k > (int64_t)1 << 20 || d > (int64_t)1 << 20)
         return ml_fail(ML_EFORMAT, "%s: GaussianMixture sizes are inconsistent", ml_mfile_path(r));
-    size_t kd = (size_t)(k * d) * sizeof(double);
-    if ((st = copy_section(r, "weights", (size_t)k * sizeof(double), &m->weights)) ||
-        (st = copy_section(r, "means", kd, &m->means)) || (st = copy_section(r, "covariances", kd, &m->covariances))) {
+    size_t kd = (size_t)(k * d);
+    if ((st = ml_mfile_get_f64s(r, "weights", (size_t)k, &m->weights)) ||
+        (st = ml_mfile_get_f64s(r, "means", kd, &m->means)) ||
+        (st = ml_mfile_get_f64s(r, "covariances", kd, &m->covariances))) {
         ml_gmm_clear(m);
         return st;
     }

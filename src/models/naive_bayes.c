@@ -498,26 +498,14 @@ static ml_status gnb_save(const ml_estimator *e, ml_mfile_w *w)
     return st;
 }
 
-static ml_status load_doubles(const ml_mfile *r, const char *name, double **dst, size_t count)
-{
-    size_t n;
-    const void *p = ml_mfile_get(r, name, &n);
-    if (!p || n != count * 8)
-        return ml_fail(ML_EFORMAT, "%s: section '%s' is missing or has the wrong size", ml_mfile_path(r), name);
-    *dst = malloc(count * 8);
-    if (!*dst) return ml_fail(ML_ENOMEM, "%s: out of memory", ml_mfile_path(r));
-    memcpy(*dst, p, count * 8);
-    return ML_OK;
-}
-
 static ml_status gnb_load(ml_estimator *e, const ml_mfile *r)
 {
     gnb *m = (gnb *)e;
     size_t C = (size_t)e->n_classes, cd = C * (size_t)e->n_features_in;
     ml_status st;
-    if ((st = load_doubles(r, "gnb.theta", &m->theta, cd)) || (st = load_doubles(r, "gnb.var", &m->var, cd)) ||
-        (st = load_doubles(r, "gnb.log_prior", &m->log_prior, C)) ||
-        (st = load_doubles(r, "gnb.class_count", &m->class_count, C)) ||
+    if ((st = ml_mfile_get_f64s(r, "gnb.theta", cd, &m->theta)) || (st = ml_mfile_get_f64s(r, "gnb.var", cd, &m->var)) ||
+        (st = ml_mfile_get_f64s(r, "gnb.log_prior", C, &m->log_prior)) ||
+        (st = ml_mfile_get_f64s(r, "gnb.class_count", C, &m->class_count)) ||
         (st = ml_mfile_get_f64(r, "gnb.epsilon", &m->epsilon)))
         return st;
     m->norm = malloc(sizeof *m->norm * C);
