@@ -15,33 +15,9 @@
 #include "data/dataset.h"
 #include "models/estimator.h"
 #include "models/pca.h"
+#include "helpers/fixture.h"
 
 #define FIXTURE "tests/fixtures/unsupervised/pca_mnist10k.txt"
-
-/* The values of line `name` ("name count v1 v2 ..."); *n gets the count. */
-static double *fixture(const char *path, const char *name, int64_t *n)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    static char line[1 << 20];
-    double *out = NULL;
-    size_t len = strlen(name);
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, name, len) != 0 || line[len] != ' ') continue;
-        char *p = line + len, *end;
-        long long cnt = strtoll(p, &end, 10);
-        p = end;
-        out = malloc((size_t)(cnt ? cnt : 1) * sizeof *out);
-        for (long long i = 0; i < cnt; i++) {
-            out[i] = strtod(p, &end);
-            p = end;
-        }
-        *n = cnt;
-        break;
-    }
-    fclose(f);
-    return out;
-}
 
 static ml_tensor *mnist;
 
