@@ -354,18 +354,32 @@ int64_t ml_tensor_count_equal(const ml_tensor *a, const ml_tensor *b)
     return c;
 }
 
-/* NaN and infinities are the floats whose exponent bits are all ones.  Testing
- * the bits (rather than isfinite) lets the compiler vectorise the scan, and
- * large tensors are scanned by all threads: every fit runs this check. */
+/* NaN and infinities are the floats whose exponent bits are all ones.  The
+ * test works on the bits, four floats at a time in 16-byte vectors (plain
+ * SSE2 is as fast as AVX2 here: the scan is bound by memory bandwidth, and a
+ * scalar loop, which compilers do not vectorise at -O2, runs at a fifth of
+ * it).  Large tensors are scanned by all threads: every fit runs this check. */
+typedef uint32_t nf_v4u __attribute__((vector_size(16)));
+
 static int range_nonfinite(const float *d, int64_t n)
 {
-    uint32_t hit = 0;
-    for (int64_t i = 0; i < n; i++) {
+    const uint32_t E = 0x7f800000u;
+    nf_v4u hit = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        nf_v4u a, b, c, e;
+        memcpy(&a, d + i, 16), memcpy(&b, d + i + 4, 16);
+        memcpy(&c, d + i + 8, 16), memcpy(&e, d + i + 12, 16);
+        hit |= (nf_v4u)((a & E) == E) | (nf_v4u)((b & E) == E) | (nf_v4u)((c & E) == E) |
+               (nf_v4u)((e & E) == E);
+    }
+    uint32_t any = hit[0] | hit[1] | hit[2] | hit[3];
+    for (; i < n; i++) {
         uint32_t u;
         memcpy(&u, &d[i], 4);
-        hit |= (uint32_t)((u & 0x7f800000u) == 0x7f800000u);
+        any |= (uint32_t)((u & E) == E);
     }
-    return hit != 0;
+    return any != 0;
 }
 
 typedef struct nonfinite_job {
