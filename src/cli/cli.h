@@ -9,6 +9,7 @@ typedef struct cli_opts {
     int ascii;          /* --ascii (or a locale that is not UTF-8) */
     int color;          /* colours wanted (terminal, no NO_COLOR, no --no-color) */
     int width;          /* --width N for pictures in reports (0: 80) */
+    int times;          /* --times: seconds per cell and per ## section on stderr */
 } cli_opts;
 
 /* mnistlab run NOTEBOOK.md: 0 when every cell ran, 1 if one failed, 2 for

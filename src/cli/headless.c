@@ -104,6 +104,77 @@ static void print_prose(const nb_block *b, int color)
     }
 }
 
+/* ---- --times: wall-clock seconds per cell and per `##` section, on stderr ---- */
+typedef struct hl_times {
+    int on;
+    int *section_of_prose; /* prose block ordinal -> the last level-2 heading in it, or -1 */
+    nb_heading *heads;
+    int nheads, nprose;
+    int section;           /* heading index of the current section, -1 before the first */
+    double section_s, total_s;
+    int section_cells, cells;
+} hl_times;
+
+static void times_init(hl_times *t, const notebook *nb, int on)
+{
+    memset(t, 0, sizeof *t);
+    t->section = -1;
+    t->on = on;
+    if (!on) return;
+    int n = nb_headings(nb, NULL, 0);
+    t->heads = calloc((size_t)(n > 0 ? n : 1), sizeof *t->heads);
+    t->section_of_prose = calloc((size_t)(nb->nblocks > 0 ? nb->nblocks : 1), sizeof(int));
+    if (!t->heads || !t->section_of_prose) return; /* then no section names: cells still timed */
+    t->nheads = nb_headings(nb, t->heads, n);
+    for (int bi = 0, k = 0; bi < nb->nblocks; bi++) {
+        if (nb->blocks[bi].kind != NB_PROSE) continue;
+        t->section_of_prose[t->nprose] = -1;
+        for (; k < t->nheads && t->heads[k].block <= bi; k++)
+            if (t->heads[k].block == bi && t->heads[k].level == 2) t->section_of_prose[t->nprose] = k;
+        t->nprose++;
+    }
+}
+
+static void times_section_end(hl_times *t)
+{
+    if (!t->on || t->section_cells == 0) return;
+    fprintf(stderr, "time: section %s: %.2f s (%d cell%s)\n",
+            t->section >= 0 ? t->heads[t->section].text : "(before the first ## heading)", t->section_s,
+            t->section_cells, t->section_cells == 1 ? "" : "s");
+    t->section_s = 0;
+    t->section_cells = 0;
+}
+
+/* Prose block number `ord` (0-based, in order) is being printed. */
+static void times_prose(hl_times *t, int ord)
+{
+    if (!t->on || !t->section_of_prose || ord >= t->nprose || t->section_of_prose[ord] < 0) return;
+    times_section_end(t);
+    t->section = t->section_of_prose[ord];
+}
+
+static void times_cell(hl_times *t, int cell, int line, double s)
+{
+    if (!t->on) return;
+    fprintf(stderr, "time: cell %d (line %d): %.3f s\n", cell, line, s);
+    fflush(stderr);
+    t->section_s += s;
+    t->total_s += s;
+    t->section_cells++;
+    t->cells++;
+}
+
+static void times_end(hl_times *t)
+{
+    if (t->on) {
+        times_section_end(t);
+        fprintf(stderr, "time: total: %.2f s (%d cell%s)\n", t->total_s, t->cells, t->cells == 1 ? "" : "s");
+        fflush(stderr);
+    }
+    free(t->heads);
+    free(t->section_of_prose);
+}
+
 int cli_run_notebook(const char *path, const cli_opts *o)
 {
     notebook nb;
@@ -123,10 +194,14 @@ int cli_run_notebook(const char *path, const cli_opts *o)
     }
     nb_runner_set_view(r, o->width > 0 ? o->width : 80, 24, o->ascii, color);
 
-    int failed = 0, stopped = 0, ncell = 0;
+    hl_times tm;
+    times_init(&tm, &nb, o->times);
+    int failed = 0, stopped = 0, ncell = 0, nprose = 0;
     for (int i = 0; i < nb.nblocks; i++) {
         nb_block *b = &nb.blocks[i];
         if (b->kind == NB_PROSE) {
+            if (!stopped) times_prose(&tm, nprose);
+            nprose++;
             print_prose(b, color);
             continue;
         }
@@ -146,7 +221,9 @@ int cli_run_notebook(const char *path, const cli_opts *o)
         h.out = &out;
         h.item = 0;
         h.off = 0;
+        double t0 = now_s();
         nb_run_status rs = nb_run_cell(r, &nb, i, &out);
+        double cell_s = now_s() - t0;
         hl_clear(&h);
         b = &nb.blocks[i]; /* the block array may have moved */
         int ob = nb_output_of(&nb, i);
@@ -161,6 +238,7 @@ int cli_run_notebook(const char *path, const cli_opts *o)
         }
         fflush(stdout);
         nb_output_free(&out);
+        times_cell(&tm, ncell, b->line, cell_s);
         if (ob >= 0) i = ob; /* the new output is printed already */
         if (rs != NB_RUN_OK) {
             failed++;
@@ -170,6 +248,7 @@ int cli_run_notebook(const char *path, const cli_opts *o)
         }
     }
     fflush(stdout);
+    times_end(&tm);
     int rc = failed ? 1 : 0;
     if (o->out && nb_write(&nb, o->out)) {
         fprintf(stderr, "mnistlab: %s\n", ml_last_error());

@@ -42,6 +42,8 @@ static void usage(FILE *f)
             "  --in-place       write the outputs back into the notebook\n"
             "  --stop-on-error  stop at the first failing cell (later cells keep their old output)\n"
             "  --width N        width of pictures in cells (default 80)\n"
+            "  --times          print on stderr the seconds each cell took, each ## section and\n"
+            "                   the whole notebook\n"
             "\n"
             "Exit status of run: 0 if every cell ran, 1 if a cell failed or was interrupted, 2 for\n"
             "bad usage or a notebook that cannot be read or written.  See mnistlab(1).\n");
@@ -134,6 +136,8 @@ int main(int argc, char **argv)
             o.in_place = 1;
         } else if (cmd && strcmp(a, "--stop-on-error") == 0) {
             o.stop_on_error = 1;
+        } else if (cmd && strcmp(a, "--times") == 0) {
+            o.times = 1;
         } else if (strcmp(a, "--width") == 0 && i + 1 < argc) {
             char *end;
             long w = strtol(argv[++i], &end, 10);
