@@ -107,6 +107,11 @@ void ml_estimator_repr(const ml_estimator *e, char *buf, size_t n)
     if (off < n) snprintf(buf + off, n - off, ")");
 }
 
+ml_status ml_estimator_fail_nonfinite(const ml_estimator *e)
+{
+    return ml_fail(ML_EINVAL, "%s: X contains NaN or infinite values", e->cls->name);
+}
+
 /* X as rows x features, checked; returns a new view the caller frees. */
 static ml_tensor *check_X(const ml_estimator *e, const ml_tensor *X, int fitting)
 {
@@ -126,8 +131,8 @@ static ml_tensor *check_X(const ml_estimator *e, const ml_tensor *X, int fitting
         ml_tensor_free(v);
         return NULL;
     }
-    if (ml_tensor_has_nonfinite(v)) {
-        ml_fail(ML_EINVAL, "%s: X contains NaN or infinite values", e->cls->name);
+    if (!(fitting && e->cls->fit_checks_finite) && ml_tensor_has_nonfinite(v)) {
+        ml_estimator_fail_nonfinite(e);
         ml_tensor_free(v);
         return NULL;
     }

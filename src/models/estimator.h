@@ -89,6 +89,12 @@ typedef struct ml_estimator_class {
      * parameters are not a flat list (Pipeline holds estimators).  NULL: the
      * generic clone copies every parameter in `params`. */
     ml_estimator *(*clone)(const ml_estimator *e);
+
+    /* Nonzero: fit finds NaN or infinite values in X itself, on its way through
+     * the data, and fails with ml_estimator_fail_nonfinite(); the generic
+     * check skips its own pass over X before fit (for models whose fit is a
+     * single memory-bound pass, that scan would cost as much as the fit). */
+    int fit_checks_finite;
 } ml_estimator_class;
 
 struct ml_estimator {
@@ -103,6 +109,8 @@ struct ml_estimator {
 
 /* ---- lifecycle ---- */
 ml_estimator *ml_estimator_new(const ml_estimator_class *cls);
+/* The error every estimator gives for NaN or infinite values in X. */
+ml_status ml_estimator_fail_nonfinite(const ml_estimator *e);
 void ml_estimator_free(ml_estimator *e);
 /* A new, unfitted estimator with the same parameters. */
 ml_estimator *ml_estimator_clone(const ml_estimator *e);

@@ -266,6 +266,31 @@ static ml_status gnb_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y
         for (size_t k = 0; k < cd; k++) f.s1[0][k] += f.s1[w][k], f.s2[0][k] += f.s2[w][k];
         for (int c = 0; c < C; c++) f.cnt[0][c] += f.cnt[w][c];
     }
+    /* X is not scanned for NaN and infinities before this fit (the class sets
+     * fit_checks_finite): any such value makes its class's sums non-finite,
+     * so the sums tell, and only then is X scanned.  Finite sums of squares
+     * can also overflow in float for finite values beyond ~1e19: redo those
+     * sums in double, as a slow path for data no image has. */
+    {
+        int finite = 1;
+        for (size_t k = 0; k < cd && finite; k++) finite = isfinite(f.s1[0][k]) && isfinite(f.s2[0][k]);
+        if (!finite) {
+            if (ml_tensor_has_nonfinite(X)) {
+                st = ml_estimator_fail_nonfinite(e);
+                goto done;
+            }
+            memset(f.s1[0], 0, cd * sizeof **f.s1);
+            memset(f.s2[0], 0, cd * sizeof **f.s2);
+            for (int64_t i = 0; i < n; i++) {
+                int64_t o = (int64_t)y->data[i] * d;
+                const float *x = X->data + i * d;
+                for (int64_t j = 0; j < d; j++) {
+                    double t = (double)x[j] - (double)shift[o + j];
+                    f.s1[0][o + j] += t, f.s2[0][o + j] += t * t;
+                }
+            }
+        }
+    }
     /* variance of each feature over all rows, for epsilon: the classes'
      * means and variances combined */
     double maxvar = 0;
@@ -540,4 +565,5 @@ const ml_estimator_class ml_gaussian_nb_class = {
     .get_attr = gnb_attr,
     .save = gnb_save,
     .load = gnb_load,
+    .fit_checks_finite = 1,
 };

@@ -111,12 +111,51 @@ static void test_priors(void **s)
     ml_tensor_free(X), ml_tensor_free(y);
 }
 
+/* fit finds NaN and infinities in its own pass (no separate scan): each is
+ * refused with the common message wherever it sits, in the first row of a
+ * class (the row the sums are shifted by) or later; finite values too large
+ * for float squares still fit (the variances, 1e60, live in double inside
+ * the model) and predict their own classes. */
+static void test_nonfinite_in_own_pass(void **s)
+{
+    (void)s;
+    const float bad[] = {NAN, INFINITY, -INFINITY};
+    for (int k = 0; k < 3; k++)
+        for (int pos = 0; pos < 6; pos++) {
+            ml_tensor *X = ml_tensor_new2(3, 2), *y = ml_tensor_new1(3);
+            const float xs[] = {1, 2, 3, 4, 5, 6}, ys[] = {0, 1, 0};
+            memcpy(X->data, xs, sizeof xs), memcpy(y->data, ys, sizeof ys);
+            X->data[pos] = bad[k];
+            ml_estimator *nb = sup_new("GaussianNB");
+            assert_int_equal(ml_estimator_fit(nb, X, y, NULL), ML_EINVAL);
+            assert_string_equal(ml_last_error(), "GaussianNB: X contains NaN or infinite values");
+            ml_estimator_free(nb);
+            ml_tensor_free(X), ml_tensor_free(y);
+        }
+    ml_tensor *X = ml_tensor_new2(4, 1), *y = ml_tensor_new1(4);
+    const float xs[] = {1e30f, 3e30f, -2e30f, -4e30f}, ys[] = {0, 0, 1, 1};
+    memcpy(X->data, xs, sizeof xs), memcpy(y->data, ys, sizeof ys);
+    ml_estimator *nb = sup_new("GaussianNB");
+    assert_int_equal(ml_estimator_fit(nb, X, y, NULL), ML_OK);
+    ml_value th;
+    assert_int_equal(ml_estimator_get_attr(nb, "theta", &th), ML_OK);
+    assert_true(fabs(th.tensor->data[0] / 2e30 - 1) < 1e-6 && fabs(th.tensor->data[1] / -3e30 - 1) < 1e-6);
+    ml_tensor_free(th.tensor);
+    ml_tensor *pred;
+    assert_int_equal(ml_estimator_predict(nb, X, &pred), ML_OK);
+    for (int i = 0; i < 4; i++) assert_true(pred->data[i] == ys[i]);
+    ml_tensor_free(pred);
+    ml_estimator_free(nb);
+    ml_tensor_free(X), ml_tensor_free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hand_case),
         cmocka_unit_test(test_digits_against_sklearn),
         cmocka_unit_test(test_priors),
+        cmocka_unit_test(test_nonfinite_in_own_pass),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
