@@ -13,11 +13,16 @@
 #include <string.h>
 
 #include "models/estimator.h"
+#include "models/pipeline.h"
 
 
 
+/* An estimator userdata owns its model, except a step of a pipeline seen
+ * through pipe.named_steps: that one borrows the step, and its user value
+ * keeps the pipeline alive for as long as the step is reachable. */
 typedef struct lest {
     ml_estimator *e;
+    int borrowed;
 } lest;
 
 void mlua_push_estimator(lua_State *L, ml_estimator *e)
@@ -26,10 +31,29 @@ void mlua_push_estimator(lua_State *L, ml_estimator *e)
         ml_estimator_free(e);
         luaL_error(L, "stack overflow");
     }
-    lest *u = lua_newuserdatauv(L, sizeof *u, 0);
+    lest *u = lua_newuserdatauv(L, sizeof *u, 1);
     u->e = NULL;
+    u->borrowed = 0;
     luaL_setmetatable(L, MLUA_ESTIMATOR);
     u->e = e;
+}
+
+/* pipe.named_steps: {name = step, ...}, each step borrowed from the pipeline
+ * at stack index `owner`, so that pipe.named_steps.svc.C = 10 changes the
+ * pipeline's own step and a fitted pipeline's steps show their attributes. */
+static void push_named_steps(lua_State *L, int owner, ml_estimator *pipe)
+{
+    int n = ml_pipeline_n_steps(pipe);
+    lua_createtable(L, 0, n);
+    for (int i = 0; i < n; i++) {
+        lest *u = lua_newuserdatauv(L, sizeof *u, 1);
+        u->e = ml_pipeline_step(pipe, i);
+        u->borrowed = 1;
+        luaL_setmetatable(L, MLUA_ESTIMATOR);
+        lua_pushvalue(L, owner);
+        lua_setiuservalue(L, -2, 1);
+        lua_setfield(L, -2, ml_pipeline_step_name(pipe, i));
+    }
 }
 
 ml_estimator *mlua_check_estimator(lua_State *L, int idx)
@@ -312,6 +336,10 @@ static int mm_index(lua_State *L)
         lua_pushboolean(L, e->fitted);
         return 1;
     }
+    if (strcmp(key, "named_steps") == 0 && e->cls == &ml_pipeline_class) {
+        push_named_steps(L, 1, e);
+        return 1;
+    }
     if (strncmp(key, "get_", 4) == 0 && has_name(e->cls->attrs, key + 4)) {
         lua_pushstring(L, key + 4);
         lua_pushcclosure(L, attr_method, 1);
@@ -344,7 +372,7 @@ static int mm_tostring(lua_State *L)
 static int mm_gc(lua_State *L)
 {
     lest *u = luaL_checkudata(L, 1, MLUA_ESTIMATOR);
-    ml_estimator_free(u->e);
+    if (!u->borrowed) ml_estimator_free(u->e);
     u->e = NULL;
     return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -153,7 +154,12 @@ static ml_status pipe_set(ml_estimator *e, const char *name, const ml_value *v)
 static ml_status pipe_get(const ml_estimator *e, const char *name, ml_value *v)
 {
     if (!strcmp(name, "steps")) {
-        *v = ml_str(((const pipeline *)e)->desc);
+        /* desc is a cache: a step's parameters can change behind the
+         * pipeline's back (pipe.named_steps.svc.C = 10 in Lua), so it is
+         * rebuilt from the steps each time it is read. */
+        pipeline *p = (pipeline *)(uintptr_t)e;
+        describe(p);
+        *v = ml_str(p->desc);
         return ML_OK;
     }
     ml_estimator *s;

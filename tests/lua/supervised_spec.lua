@@ -206,6 +206,31 @@ describe("Pipeline", function()
     local mp = ml.make_pipeline(ml.PCA{n_components = 10}, ml.GaussianNB())
     assert.is_true(mp:fit(Xs, ys):score(Xte, yte) > 0.6)
   end)
+
+  it("shows its steps by name: named_steps reads and changes the pipeline's own steps", function()
+    local pipe = ml.Pipeline{{"pca", ml.PCA{n_components = 20}}, {"tree", ml.DecisionTreeClassifier{max_depth = 8}}}
+    local steps = pipe.named_steps
+    assert.are.equal(20, steps.pca.n_components)
+    assert.is_false(steps.tree.fitted)
+    steps.tree.max_depth = 3                      -- the pipeline's own step
+    assert.truthy(tostring(pipe):find("max_depth=3", 1, true))
+    pipe:fit(Xs, ys)
+    assert.are.equal(3, pipe.named_steps.tree:get_depth())
+    assert.are.equal(20, pipe.named_steps.pca.explained_variance_ratio:size(1))
+    -- a step outlives the pipeline variable: it keeps the pipeline alive
+    local tree = pipe.named_steps.tree
+    local acc = pipe:score(Xte, yte)
+    pipe = nil
+    collectgarbage(); collectgarbage()
+    assert.is_true(tree.fitted)
+    assert.are.equal(3, tree:get_depth())
+    -- the depth set through named_steps is the one the pipeline fitted with
+    local P = ml.PCA{n_components = 20}:fit(Xs)
+    local alone = ml.DecisionTreeClassifier{max_depth = 3}:fit(P:transform(Xs), ys)
+    assert.are.equal(alone:score(P:transform(Xte), yte), acc)
+    local e = err_of(function() return ml.PCA{}.named_steps end)
+    assert.truthy(e:find("PCA: no method, parameter or attribute 'named_steps'", 1, true))
+  end)
 end)
 
 describe("metrics", function()
