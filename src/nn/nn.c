@@ -1420,6 +1420,8 @@ ml_status ml_nn_fit(ml_nn *net, const ml_tensor *X, const ml_tensor *y, const ml
             if ((st = run_batch(net, xb, yb, b, 1, 1, 0, o->seed, NULL, &l, &c))) break;
             lsum += l;
             right += c;
+            h->run_loss = lsum / (double)(b0 + b);
+            h->run_accuracy = (double)right / (double)(b0 + b);
             opt_step(net);
         }
         if (st) {

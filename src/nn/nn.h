@@ -154,6 +154,9 @@ typedef struct ml_nn_history {
     int best_epoch;         /* the epoch whose weights were restored, -1 if none */
     int interrupted;        /* Ctrl-C or the progress callback */
     int64_t interrupted_batch;
+    /* While fit runs, for a progress line: the mean loss (without the weight
+     * penalty) and accuracy of the running epoch's batches so far. */
+    double run_loss, run_accuracy;
 } ml_nn_history;
 void ml_nn_history_free(ml_nn_history *h);
 
