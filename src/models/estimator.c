@@ -47,18 +47,96 @@ static ml_status unknown_param(const ml_estimator *e, const char *name)
     return ml_fail(ML_EINVAL, "%s: unknown parameter '%s' (known: %s)", e->cls->name, name, known);
 }
 
-ml_status ml_estimator_set_param(ml_estimator *e, const char *name, const ml_value *v)
+static const ml_param_spec *find_spec(const ml_estimator_class *c, const char *name)
 {
-    /* Meta-estimators (Pipeline) route "step__param" themselves. */
-    if (!known_param(e->cls, name) && !strstr(name, "__")) return unknown_param(e, name);
+    for (const ml_param_spec *s = c->param_specs; s && s->name; s++)
+        if (strcmp(s->name, name) == 0) return s;
+    return NULL;
+}
+
+static ml_status spec_set(ml_estimator *e, const ml_param_spec *s, const ml_value *v)
+{
+    char *field = (char *)e + s->offset;
+    double x;
+    ml_status st;
+    switch (s->kind) {
+    case ML_PARAM_INT:
+    case ML_PARAM_INT64:
+        if ((st = ml_param_number(e, s->name, v, s->lo, s->hi, 1, &x))) return st;
+        if (s->kind == ML_PARAM_INT) *(int *)(void *)field = (int)x;
+        else *(int64_t *)(void *)field = (int64_t)x;
+        return ML_OK;
+    case ML_PARAM_REAL:
+        if ((st = ml_param_number(e, s->name, v, (s->flags & ML_PARAM_ABOVE_LO) ? -INFINITY : s->lo, s->hi, 0, &x)))
+            return st;
+        if ((s->flags & ML_PARAM_ABOVE_LO) && !(x > s->lo))
+            return ml_fail(ML_EINVAL, "%s: %s must be > %g, got %g", e->cls->name, s->name, s->lo, x);
+        *(double *)(void *)field = x;
+        return ML_OK;
+    case ML_PARAM_BOOL:
+        if (v->kind != ML_VAL_BOOL && v->kind != ML_VAL_NUM)
+            return ml_fail(ML_EINVAL, "%s: %s must be a boolean", e->cls->name, s->name);
+        *(int *)(void *)field = v->num != 0;
+        return ML_OK;
+    case ML_PARAM_CHOICE: return ml_param_choice(e, s->name, v, s->choices, (int *)(void *)field);
+    case ML_PARAM_SEED:
+        if (v->kind == ML_VAL_NONE) {
+            *(uint64_t *)(void *)field = 0;
+            return ML_OK;
+        }
+        if ((st = ml_param_number(e, s->name, v, 0, 9007199254740992.0, 1, &x))) return st;
+        *(uint64_t *)(void *)field = (uint64_t)x;
+        return ML_OK;
+    }
+    return ml_fail(ML_EINVAL, "%s: parameter '%s' has an unknown kind", e->cls->name, s->name);
+}
+
+static ml_value spec_get(const ml_estimator *e, const ml_param_spec *s)
+{
+    const char *field = (const char *)e + s->offset;
+    switch (s->kind) {
+    case ML_PARAM_INT: return ml_num(*(const int *)(const void *)field);
+    case ML_PARAM_INT64: return ml_num((double)*(const int64_t *)(const void *)field);
+    case ML_PARAM_REAL: return ml_num(*(const double *)(const void *)field);
+    case ML_PARAM_BOOL: return ml_bool(*(const int *)(const void *)field);
+    case ML_PARAM_CHOICE: return ml_str(s->choices[*(const int *)(const void *)field]);
+    case ML_PARAM_SEED: return ml_num((double)*(const uint64_t *)(const void *)field);
+    }
+    return ml_none();
+}
+
+/* The class's parameter by name, from its table or its own functions; the
+ * name is known to be one of the class's (or "step__param"). */
+static ml_status class_set(ml_estimator *e, const char *name, const ml_value *v)
+{
+    const ml_param_spec *s = find_spec(e->cls, name);
+    if (s) return spec_set(e, s, v);
     if (!e->cls->set_param) return unknown_param(e, name);
     return e->cls->set_param(e, name, v);
 }
 
+static ml_status class_get(const ml_estimator *e, const char *name, ml_value *v)
+{
+    const ml_param_spec *s = find_spec(e->cls, name);
+    if (s) {
+        *v = spec_get(e, s);
+        return ML_OK;
+    }
+    if (!e->cls->get_param) return unknown_param(e, name);
+    return e->cls->get_param(e, name, v);
+}
+
+ml_status ml_estimator_set_param(ml_estimator *e, const char *name, const ml_value *v)
+{
+    /* Meta-estimators (Pipeline) route "step__param" themselves. */
+    if (!known_param(e->cls, name) && !strstr(name, "__")) return unknown_param(e, name);
+    return class_set(e, name, v);
+}
+
 ml_status ml_estimator_get_param(const ml_estimator *e, const char *name, ml_value *v)
 {
-    if ((!known_param(e->cls, name) && !strstr(name, "__")) || !e->cls->get_param) return unknown_param(e, name);
-    return e->cls->get_param(e, name, v);
+    if (!known_param(e->cls, name) && !strstr(name, "__")) return unknown_param(e, name);
+    return class_get(e, name, v);
 }
 
 ml_estimator *ml_estimator_clone(const ml_estimator *e)
@@ -68,7 +146,7 @@ ml_estimator *ml_estimator_clone(const ml_estimator *e)
     if (!c) return NULL;
     for (int i = 0; e->cls->params && e->cls->params[i]; i++) {
         ml_value v;
-        if (e->cls->get_param(e, e->cls->params[i], &v) || c->cls->set_param(c, e->cls->params[i], &v)) {
+        if (class_get(e, e->cls->params[i], &v) || class_set(c, e->cls->params[i], &v)) {
             if (v.kind == ML_VAL_TENSOR) ml_tensor_free(v.tensor);
             ml_estimator_free(c);
             return NULL;
@@ -86,7 +164,7 @@ void ml_estimator_repr(const ml_estimator *e, char *buf, size_t n)
     int first = 1;
     for (int i = 0; e->cls->params && e->cls->params[i] && off < n; i++) {
         ml_value v;
-        if (!e->cls->get_param || e->cls->get_param(e, e->cls->params[i], &v)) continue;
+        if (class_get(e, e->cls->params[i], &v)) continue;
         const char *sep = first ? "" : ", ";
         first = 0;
         switch (v.kind) {
@@ -304,7 +382,7 @@ ml_status ml_estimator_save(const ml_estimator *e, const char *path)
     st = ml_mfile_put_str(w, "class", e->cls->name);
     for (int i = 0; !st && e->cls->params && e->cls->params[i]; i++) {
         ml_value v;
-        st = e->cls->get_param(e, e->cls->params[i], &v);
+        st = class_get(e, e->cls->params[i], &v);
         if (!st) st = save_param(w, e->cls->params[i], &v);
         if (v.kind == ML_VAL_TENSOR) ml_tensor_free(v.tensor);
     }
@@ -373,7 +451,7 @@ ml_status ml_estimator_load(const char *path, ml_estimator **out)
             st = ml_fail(ML_EFORMAT, "%s: parameter '%s' is malformed", path, cls->params[i]);
             break;
         }
-        st = cls->set_param(e, cls->params[i], &v);
+        st = class_set(e, cls->params[i], &v);
         if (v.kind == ML_VAL_TENSOR) ml_tensor_free(v.tensor);
         if (st) ml_fail_prefix(st, path);
     }

@@ -52,6 +52,32 @@ typedef enum ml_estimator_type {
     ML_CLUSTERER       /* fit(X), predict -> cluster ids */
 } ml_estimator_type;
 
+/* Declarative parameters.  Most parameters are a number in a range, a
+ * boolean, one of a few words or a seed; a class lists those in a table
+ * (field offsets into its instance struct) and the generic layer checks,
+ * stores and reads them, with messages naming the class and the parameter.
+ * Parameters with rules of their own (None meaning "no limit", a number or
+ * a word) stay in the class's set_param/get_param. */
+typedef enum ml_param_kind {
+    ML_PARAM_INT,    /* int field: an integer in [lo, hi] */
+    ML_PARAM_INT64,  /* int64_t field: an integer in [lo, hi] */
+    ML_PARAM_REAL,   /* double field: a number in [lo, hi] (or (lo, hi] with ML_PARAM_ABOVE_LO) */
+    ML_PARAM_BOOL,   /* int field: true or false */
+    ML_PARAM_CHOICE, /* int field: the index of one of `choices` */
+    ML_PARAM_SEED,   /* uint64_t field: an integer in [0, 2^53]; None (no seed) is 0 */
+} ml_param_kind;
+
+#define ML_PARAM_ABOVE_LO 1 /* flags: the lower bound is excluded ("C must be > 0") */
+
+typedef struct ml_param_spec {
+    const char *name;
+    ml_param_kind kind;
+    size_t offset;
+    double lo, hi;
+    const char *const *choices;
+    int flags;
+} ml_param_spec;
+
 typedef struct ml_estimator_class {
     const char *name;              /* "SVC": the Lua constructor's name and the saved kind */
     ml_estimator_type type;
@@ -67,7 +93,12 @@ typedef struct ml_estimator_class {
      * handles it. */
     void (*reset)(ml_estimator *e);
 
-    /* Validate and store; the message names the parameter ("C: must be > 0"). */
+    /* Parameters handled by the generic layer (ml_param_spec above),
+     * terminated by an entry with a NULL name; may be NULL.  Names found
+     * there never reach set_param/get_param. */
+    const ml_param_spec *param_specs;
+    /* Validate and store the other parameters; the message names the
+     * parameter ("C: must be > 0").  May be NULL when param_specs has all. */
     ml_status (*set_param)(ml_estimator *e, const char *name, const ml_value *v);
     ml_status (*get_param)(const ml_estimator *e, const char *name, ml_value *v);
 

@@ -2,6 +2,7 @@
 #include "models/kmeans.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,18 @@ static const char *const km_params[] = {"n_clusters", "init", "n_init", "max_ite
 static const char *const km_attrs[] = {"cluster_centers", "labels", "inertia", "n_iter", "inertia_history",
                                        "counts", NULL};
 static const char *const init_choices[] = {"k-means++", "random", NULL};
+
+#define KM_FIELD(f) offsetof(ml_kmeans, f)
+static const ml_param_spec km_specs[] = {
+    {"n_clusters", ML_PARAM_INT64, KM_FIELD(n_clusters), 1, 1e9, NULL, 0},
+    {"init", ML_PARAM_CHOICE, KM_FIELD(init_random), 0, 0, init_choices, 0},
+    {"n_init", ML_PARAM_INT, KM_FIELD(n_init), 1, 1000, NULL, 0},
+    {"max_iter", ML_PARAM_INT, KM_FIELD(max_iter), 1, 1e6, NULL, 0},
+    {"tol", ML_PARAM_REAL, KM_FIELD(tol), 0, INFINITY, NULL, 0},
+    {"random_state", ML_PARAM_SEED, KM_FIELD(seed), 0, 0, NULL, 0},
+    {"seed", ML_PARAM_SEED, KM_FIELD(seed), 0, 0, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, 0},
+};
 
 void ml_kmeans_init(ml_kmeans *m)
 {
@@ -759,52 +772,6 @@ ml_status ml_kmeans_transform(const ml_kmeans *m, const ml_tensor *X, ml_tensor 
 static void cls_init(ml_estimator *e) { ml_kmeans_init((ml_kmeans *)e); }
 static void cls_destroy(ml_estimator *e) { ml_kmeans_clear((ml_kmeans *)e); }
 
-static ml_status cls_set_param(ml_estimator *e, const char *name, const ml_value *v)
-{
-    ml_kmeans *m = (ml_kmeans *)e;
-    double x;
-    ml_status st;
-    if (!strcmp(name, "n_clusters")) {
-        if ((st = ml_param_number(e, name, v, 1, 1e9, 1, &x))) return st;
-        m->n_clusters = (int64_t)x;
-    } else if (!strcmp(name, "init")) {
-        int c;
-        if ((st = ml_param_choice(e, name, v, init_choices, &c))) return st;
-        m->init_random = c;
-    } else if (!strcmp(name, "n_init")) {
-        if ((st = ml_param_number(e, name, v, 1, 1000, 1, &x))) return st;
-        m->n_init = (int)x;
-    } else if (!strcmp(name, "max_iter")) {
-        if ((st = ml_param_number(e, name, v, 1, 1e6, 1, &x))) return st;
-        m->max_iter = (int)x;
-    } else if (!strcmp(name, "tol")) {
-        if ((st = ml_param_number(e, name, v, 0, INFINITY, 0, &x))) return st;
-        m->tol = x;
-    } else if (!strcmp(name, "random_state") || !strcmp(name, "seed")) {
-        if (v->kind == ML_VAL_NONE) {
-            m->seed = 0;
-            return ML_OK;
-        }
-        if ((st = ml_param_number(e, name, v, 0, 9007199254740992.0, 1, &x))) return st;
-        m->seed = (uint64_t)x;
-    } else
-        return ml_fail(ML_EINVAL, "KMeans: unknown parameter '%s'", name);
-    return ML_OK;
-}
-
-static ml_status cls_get_param(const ml_estimator *e, const char *name, ml_value *v)
-{
-    const ml_kmeans *m = (const ml_kmeans *)e;
-    if (!strcmp(name, "n_clusters")) *v = ml_num((double)m->n_clusters);
-    else if (!strcmp(name, "init")) *v = ml_str(init_choices[m->init_random]);
-    else if (!strcmp(name, "n_init")) *v = ml_num(m->n_init);
-    else if (!strcmp(name, "max_iter")) *v = ml_num(m->max_iter);
-    else if (!strcmp(name, "tol")) *v = ml_num(m->tol);
-    else if (!strcmp(name, "random_state") || !strcmp(name, "seed")) *v = ml_num((double)m->seed);
-    else return ml_fail(ML_EINVAL, "KMeans: unknown parameter '%s'", name);
-    return ML_OK;
-}
-
 static ml_status cls_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y, const ml_progress *p)
 {
     (void)y;
@@ -901,8 +868,7 @@ const ml_estimator_class ml_kmeans_class = {
     .init = cls_init,
     .destroy = cls_destroy,
     .reset = cls_destroy,
-    .set_param = cls_set_param,
-    .get_param = cls_get_param,
+    .param_specs = km_specs,
     .fit = cls_fit,
     .predict = cls_predict,
     .transform = cls_transform,

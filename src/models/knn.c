@@ -13,6 +13,7 @@
 #include "models/knn.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,7 @@ static const char *const weight_modes[] = {"uniform", "distance", NULL};
 
 typedef struct knn {
     ml_estimator base;
-    double n_neighbors;
+    int n_neighbors;
     int weights;
     /* fitted */
     ml_tensor *X, *y;
@@ -34,6 +35,11 @@ typedef struct knn {
 
 static const char *const knn_params[] = {"n_neighbors", "weights", NULL};
 static const char *const knn_attrs[] = {"n_samples_fit", "classes", NULL};
+static const ml_param_spec knn_specs[] = {
+    {"n_neighbors", ML_PARAM_INT, offsetof(knn, n_neighbors), 1, 1e6, NULL, 0},
+    {"weights", ML_PARAM_CHOICE, offsetof(knn, weights), 0, 0, weight_modes, 0},
+    {NULL, 0, 0, 0, 0, NULL, 0},
+};
 
 static void knn_init(ml_estimator *e) { ((knn *)e)->n_neighbors = 5; }
 
@@ -44,23 +50,6 @@ static void knn_reset(ml_estimator *e)
     free(m->norms);
     m->X = m->y = NULL;
     m->norms = NULL;
-}
-
-static ml_status knn_set(ml_estimator *e, const char *name, const ml_value *v)
-{
-    knn *m = (knn *)e;
-    if (!strcmp(name, "n_neighbors")) return ml_param_number(e, name, v, 1, 1e6, 1, &m->n_neighbors);
-    if (!strcmp(name, "weights")) return ml_param_choice(e, name, v, weight_modes, &m->weights);
-    return ml_fail(ML_EINVAL, "%s: unknown parameter '%s'", e->cls->name, name);
-}
-
-static ml_status knn_get(const ml_estimator *e, const char *name, ml_value *v)
-{
-    const knn *m = (const knn *)e;
-    if (!strcmp(name, "n_neighbors")) *v = ml_num(m->n_neighbors);
-    else if (!strcmp(name, "weights")) *v = ml_str(weight_modes[m->weights]);
-    else return ml_fail(ML_EINVAL, "%s: unknown parameter '%s'", e->cls->name, name);
-    return ML_OK;
 }
 
 static float *row_norms(const ml_tensor *X)
@@ -82,7 +71,7 @@ static ml_status knn_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y
     knn *m = (knn *)e;
     knn_reset(e);
     if ((int64_t)m->n_neighbors > X->shape[0])
-        return ml_fail(ML_EINVAL, "%s: n_neighbors = %g is more than the %lld training rows", e->cls->name,
+        return ml_fail(ML_EINVAL, "%s: n_neighbors = %d is more than the %lld training rows", e->cls->name,
                        m->n_neighbors, (long long)X->shape[0]);
     m->X = ml_tensor_clone(X);
     m->y = ml_tensor_clone(y);
@@ -264,8 +253,7 @@ const ml_estimator_class ml_knn_class = {
     .init = knn_init,
     .destroy = knn_reset,
     .reset = knn_reset,
-    .set_param = knn_set,
-    .get_param = knn_get,
+    .param_specs = knn_specs,
     .fit = knn_fit,
     .predict = knn_predict,
     .predict_proba = knn_predict_proba,

@@ -2,6 +2,7 @@
 
 #include <lbfgs.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,54 +43,31 @@ static void lr_destroy(ml_estimator *e) { lr_reset(e); }
 
 /* ---- parameters ---- */
 
+static const ml_param_spec lr_specs[] = {
+    {"solver", ML_PARAM_CHOICE, offsetof(ml_logreg, solver), 0, 0, lr_solvers, 0},
+    {"C", ML_PARAM_REAL, offsetof(ml_logreg, C), 0, INFINITY, NULL, ML_PARAM_ABOVE_LO},
+    {"max_iter", ML_PARAM_INT, offsetof(ml_logreg, max_iter), 1, 1e9, NULL, 0},
+    {"tol", ML_PARAM_REAL, offsetof(ml_logreg, tol), 0, INFINITY, NULL, 0},
+    {"fit_intercept", ML_PARAM_BOOL, offsetof(ml_logreg, fit_intercept), 0, 0, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, 0},
+};
+
+/* penalty: one of the words, or None (as "none") */
 static ml_status lr_set_param(ml_estimator *e, const char *name, const ml_value *v)
 {
     ml_logreg *m = (ml_logreg *)e;
-    double x;
-    ml_status st;
-    if (strcmp(name, "penalty") == 0) {
-        if (v->kind == ML_VAL_NONE) {
-            m->penalty = ML_LOGREG_NONE;
-            return ML_OK;
-        }
-        return ml_param_choice(e, name, v, lr_penalties, &m->penalty);
-    }
-    if (strcmp(name, "solver") == 0) return ml_param_choice(e, name, v, lr_solvers, &m->solver);
-    if (strcmp(name, "C") == 0) {
-        if ((st = ml_param_number(e, name, v, -INFINITY, INFINITY, 0, &x))) return st;
-        if (x <= 0) return ml_fail(ML_EINVAL, "LogisticRegression: C must be > 0, got %g", x);
-        m->C = x;
+    if (strcmp(name, "penalty") != 0) return ml_fail(ML_EINVAL, "LogisticRegression: unknown parameter '%s'", name);
+    if (v->kind == ML_VAL_NONE) {
+        m->penalty = ML_LOGREG_NONE;
         return ML_OK;
     }
-    if (strcmp(name, "max_iter") == 0) {
-        if ((st = ml_param_number(e, name, v, 1, 1e9, 1, &x))) return st;
-        m->max_iter = (int)x;
-        return ML_OK;
-    }
-    if (strcmp(name, "tol") == 0) {
-        if ((st = ml_param_number(e, name, v, 0, INFINITY, 0, &x))) return st;
-        m->tol = x;
-        return ML_OK;
-    }
-    if (strcmp(name, "fit_intercept") == 0) {
-        if (v->kind != ML_VAL_BOOL && v->kind != ML_VAL_NUM)
-            return ml_fail(ML_EINVAL, "LogisticRegression: fit_intercept must be a boolean");
-        m->fit_intercept = v->num != 0;
-        return ML_OK;
-    }
-    return ml_fail(ML_EINVAL, "LogisticRegression: unknown parameter '%s'", name);
+    return ml_param_choice(e, name, v, lr_penalties, &m->penalty);
 }
 
 static ml_status lr_get_param(const ml_estimator *e, const char *name, ml_value *v)
 {
-    const ml_logreg *m = (const ml_logreg *)e;
-    if (strcmp(name, "penalty") == 0) *v = ml_str(lr_penalties[m->penalty]);
-    else if (strcmp(name, "solver") == 0) *v = ml_str(lr_solvers[m->solver]);
-    else if (strcmp(name, "C") == 0) *v = ml_num(m->C);
-    else if (strcmp(name, "max_iter") == 0) *v = ml_num(m->max_iter);
-    else if (strcmp(name, "tol") == 0) *v = ml_num(m->tol);
-    else if (strcmp(name, "fit_intercept") == 0) *v = ml_bool(m->fit_intercept);
-    else return ml_fail(ML_EINVAL, "LogisticRegression: unknown parameter '%s'", name);
+    if (strcmp(name, "penalty") != 0) return ml_fail(ML_EINVAL, "LogisticRegression: unknown parameter '%s'", name);
+    *v = ml_str(lr_penalties[((const ml_logreg *)e)->penalty]);
     return ML_OK;
 }
 
@@ -538,6 +516,7 @@ const ml_estimator_class ml_logistic_regression_class = {
     .init = lr_init,
     .destroy = lr_destroy,
     .reset = lr_reset,
+    .param_specs = lr_specs,
     .set_param = lr_set_param,
     .get_param = lr_get_param,
     .fit = lr_fit,

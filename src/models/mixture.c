@@ -3,6 +3,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,20 @@ static const char *const gmm_attrs[] = {"weights", "means", "covariances", "labe
                                         "converged", NULL};
 static const char *const init_choices[] = {"kmeans", "random", NULL};
 static const char *const cov_choices[] = {"diag", NULL};
+
+#define GMM_FIELD(f) offsetof(ml_gmm, f)
+static const ml_param_spec gmm_specs[] = {
+    {"n_components", ML_PARAM_INT64, GMM_FIELD(n_components), 1, 1e6, NULL, 0},
+    {"covariance_type", ML_PARAM_CHOICE, GMM_FIELD(covariance_type), 0, 0, cov_choices, 0},
+    {"init_params", ML_PARAM_CHOICE, GMM_FIELD(init_random), 0, 0, init_choices, 0},
+    {"n_init", ML_PARAM_INT, GMM_FIELD(n_init), 1, 1000, NULL, 0},
+    {"max_iter", ML_PARAM_INT, GMM_FIELD(max_iter), 1, 1e6, NULL, 0},
+    {"tol", ML_PARAM_REAL, GMM_FIELD(tol), 0, INFINITY, NULL, 0},
+    {"reg_covar", ML_PARAM_REAL, GMM_FIELD(reg_covar), 0, INFINITY, NULL, 0},
+    {"random_state", ML_PARAM_SEED, GMM_FIELD(seed), 0, 0, NULL, 0},
+    {"seed", ML_PARAM_SEED, GMM_FIELD(seed), 0, 0, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, 0},
+};
 
 void ml_gmm_init(ml_gmm *m)
 {
@@ -358,59 +373,6 @@ ml_status ml_gmm_score(const ml_gmm *m, const ml_tensor *X, double *ll)
 static void cls_init(ml_estimator *e) { ml_gmm_init((ml_gmm *)e); }
 static void cls_destroy(ml_estimator *e) { ml_gmm_clear((ml_gmm *)e); }
 
-static ml_status cls_set_param(ml_estimator *e, const char *name, const ml_value *v)
-{
-    ml_gmm *m = (ml_gmm *)e;
-    double x;
-    int c;
-    ml_status st;
-    if (!strcmp(name, "n_components")) {
-        if ((st = ml_param_number(e, name, v, 1, 1e6, 1, &x))) return st;
-        m->n_components = (int64_t)x;
-    } else if (!strcmp(name, "covariance_type")) {
-        if ((st = ml_param_choice(e, name, v, cov_choices, &c))) return st;
-    } else if (!strcmp(name, "init_params")) {
-        if ((st = ml_param_choice(e, name, v, init_choices, &c))) return st;
-        m->init_random = c;
-    } else if (!strcmp(name, "n_init")) {
-        if ((st = ml_param_number(e, name, v, 1, 1000, 1, &x))) return st;
-        m->n_init = (int)x;
-    } else if (!strcmp(name, "max_iter")) {
-        if ((st = ml_param_number(e, name, v, 1, 1e6, 1, &x))) return st;
-        m->max_iter = (int)x;
-    } else if (!strcmp(name, "tol")) {
-        if ((st = ml_param_number(e, name, v, 0, INFINITY, 0, &x))) return st;
-        m->tol = x;
-    } else if (!strcmp(name, "reg_covar")) {
-        if ((st = ml_param_number(e, name, v, 0, INFINITY, 0, &x))) return st;
-        m->reg_covar = x;
-    } else if (!strcmp(name, "random_state") || !strcmp(name, "seed")) {
-        if (v->kind == ML_VAL_NONE) {
-            m->seed = 0;
-            return ML_OK;
-        }
-        if ((st = ml_param_number(e, name, v, 0, 9007199254740992.0, 1, &x))) return st;
-        m->seed = (uint64_t)x;
-    } else
-        return ml_fail(ML_EINVAL, "GaussianMixture: unknown parameter '%s'", name);
-    return ML_OK;
-}
-
-static ml_status cls_get_param(const ml_estimator *e, const char *name, ml_value *v)
-{
-    const ml_gmm *m = (const ml_gmm *)e;
-    if (!strcmp(name, "n_components")) *v = ml_num((double)m->n_components);
-    else if (!strcmp(name, "covariance_type")) *v = ml_str("diag");
-    else if (!strcmp(name, "init_params")) *v = ml_str(init_choices[m->init_random]);
-    else if (!strcmp(name, "n_init")) *v = ml_num(m->n_init);
-    else if (!strcmp(name, "max_iter")) *v = ml_num(m->max_iter);
-    else if (!strcmp(name, "tol")) *v = ml_num(m->tol);
-    else if (!strcmp(name, "reg_covar")) *v = ml_num(m->reg_covar);
-    else if (!strcmp(name, "random_state") || !strcmp(name, "seed")) *v = ml_num((double)m->seed);
-    else return ml_fail(ML_EINVAL, "GaussianMixture: unknown parameter '%s'", name);
-    return ML_OK;
-}
-
 static ml_status cls_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y, const ml_progress *p)
 {
     (void)y;
@@ -518,8 +480,7 @@ const ml_estimator_class ml_gaussian_mixture_class = {
     .init = cls_init,
     .destroy = cls_destroy,
     .reset = cls_destroy,
-    .set_param = cls_set_param,
-    .get_param = cls_get_param,
+    .param_specs = gmm_specs,
     .fit = cls_fit,
     .predict = cls_predict,
     .predict_proba = cls_proba,

@@ -22,6 +22,7 @@ typedef struct ml_gmm {
     ml_estimator base;
     /* parameters */
     int64_t n_components;
+    int covariance_type; /* 0: "diag", the one kind there is */
     int init_random; /* 0: "kmeans", 1: "random" */
     int n_init, max_iter;
     double tol, reg_covar;

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +138,76 @@ static void test_params(void **s)
     ml_estimator_free(e);
 }
 
+/* A class whose parameters are all declared in a table: every kind, its
+ * checks and messages, and the value read back, cloned and repr'd. */
+typedef struct knobs {
+    ml_estimator base;
+    int depth;
+    int64_t width;
+    double rate, gain;
+    int flag, mode;
+    uint64_t seed;
+} knobs;
+
+static const char *const knob_params[] = {"depth", "width", "rate", "gain", "flag", "mode", "seed", NULL};
+static const char *const modes[] = {"fast", "slow", NULL};
+static const ml_param_spec knob_specs[] = {
+    {"depth", ML_PARAM_INT, offsetof(knobs, depth), 1, 10, NULL, 0},
+    {"width", ML_PARAM_INT64, offsetof(knobs, width), 0, 1e12, NULL, 0},
+    {"rate", ML_PARAM_REAL, offsetof(knobs, rate), 0, 1, NULL, 0},
+    {"gain", ML_PARAM_REAL, offsetof(knobs, gain), 0, INFINITY, NULL, ML_PARAM_ABOVE_LO},
+    {"flag", ML_PARAM_BOOL, offsetof(knobs, flag), 0, 0, NULL, 0},
+    {"mode", ML_PARAM_CHOICE, offsetof(knobs, mode), 0, 0, modes, 0},
+    {"seed", ML_PARAM_SEED, offsetof(knobs, seed), 0, 0, NULL, 0},
+    {NULL, 0, 0, 0, 0, NULL, 0},
+};
+static void knobs_init(ml_estimator *e) { ((knobs *)e)->depth = 3, ((knobs *)e)->gain = 1; }
+static const ml_estimator_class knobs_class = {
+    .name = "Knobs", .type = ML_TRANSFORMER, .size = sizeof(knobs), .params = knob_params, .init = knobs_init,
+    .param_specs = knob_specs};
+
+static void test_param_table(void **s)
+{
+    (void)s;
+    ml_estimator *e = ml_estimator_new(&knobs_class);
+    struct { const char *name; ml_value v; const char *msg; } bad[] = {
+        {"depth", ml_num(2.5), "Knobs: depth must be an integer, got 2.5"},
+        {"depth", ml_num(11), "Knobs: depth must be in [1, 10], got 11"},
+        {"depth", ml_str("3"), "Knobs: depth must be a number"},
+        {"width", ml_num(-1), "Knobs: width must be in [0, 1e+12], got -1"},
+        {"rate", ml_num(1.5), "Knobs: rate must be in [0, 1], got 1.5"},
+        {"gain", ml_num(0), "Knobs: gain must be > 0, got 0"},
+        {"gain", ml_num(-INFINITY), "Knobs: gain must be finite, got -inf"},
+        {"flag", ml_str("yes"), "Knobs: flag must be a boolean"},
+        {"mode", ml_str("medium"), "Knobs: mode = \"medium\" is not one of \"fast\", \"slow\""},
+        {"seed", ml_num(-1), "Knobs: seed must be in [0, 9.0072e+15], got -1"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(ml_estimator_set_param(e, bad[i].name, &bad[i].v), ML_EINVAL);
+        assert_string_equal(ml_last_error(), bad[i].msg);
+    }
+    char buf[256];
+    ml_estimator_repr(e, buf, sizeof buf); /* defaults, untouched by the refusals */
+    assert_string_equal(buf, "Knobs(depth=3, width=0, rate=0, gain=1, flag=false, mode='fast', seed=0)");
+    ml_value good[] = {ml_num(7), ml_num(4e9), ml_num(0.25), ml_num(1e-3), ml_bool(1), ml_str("slow"), ml_num(42)};
+    for (int i = 0; knob_params[i]; i++) assert_int_equal(ml_estimator_set_param(e, knob_params[i], &good[i]), ML_OK);
+    const knobs *k = (const knobs *)e;
+    assert_true(k->depth == 7 && k->width == 4000000000LL && k->rate == 0.25 && k->gain == 1e-3 && k->flag == 1 &&
+                k->mode == 1 && k->seed == 42);
+    ml_estimator *c = ml_estimator_clone(e);
+    char cbuf[256];
+    ml_estimator_repr(e, buf, sizeof buf);
+    ml_estimator_repr(c, cbuf, sizeof cbuf);
+    assert_string_equal(buf, "Knobs(depth=7, width=4e+09, rate=0.25, gain=0.001, flag=true, mode='slow', seed=42)");
+    assert_string_equal(cbuf, buf);
+    ml_value none = ml_none(), got;
+    assert_int_equal(ml_estimator_set_param(c, "seed", &none), ML_OK);
+    assert_int_equal(ml_estimator_get_param(c, "seed", &got), ML_OK);
+    assert_true(got.kind == ML_VAL_NUM && got.num == 0);
+    ml_estimator_free(c);
+    ml_estimator_free(e);
+}
+
 static void test_checks(void **s)
 {
     (void)s;
@@ -210,6 +282,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params),
+        cmocka_unit_test(test_param_table),
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_save_load),
     };
