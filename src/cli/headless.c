@@ -193,6 +193,7 @@ int cli_run_notebook(const char *path, const cli_opts *o)
         return 2;
     }
     nb_runner_set_view(r, o->width > 0 ? o->width : 80, 24, o->ascii, color);
+    nb_runner_protect(r, NULL); /* os.exit, stdin: an error in the cell, the next cell runs */
 
     hl_times tm;
     times_init(&tm, &nb, o->times);

@@ -26,6 +26,7 @@ void nb_output_free(nb_output *o)
         if (o->items[i].kind == NB_ITEM_PICTURE) ml_text_free(&o->items[i].pic);
     }
     free(o->items);
+    free(o->tail);
     memset(o, 0, sizeof *o);
 }
 
@@ -60,10 +61,85 @@ static void item_append(nb_item *it, const char *s, size_t n)
     it->text[it->len] = 0;
 }
 
+/* ---- the size cap ---- */
+
+static long long count_newlines(const char *s, size_t n)
+{
+    long long k = 0;
+    const char *end = s + n;
+    while (s < end && (s = memchr(s, '\n', (size_t)(end - s)))) {
+        k++;
+        s++;
+    }
+    return k;
+}
+
+/* Past the cap, the last 1/8 of it (at most 1 MB) is kept: the tail. */
+static size_t tail_size(const nb_output *o)
+{
+    size_t c = o->limit / 8;
+    if (c > ((size_t)1 << 20)) c = (size_t)1 << 20;
+    if (c < 4096) c = 4096;
+    return c;
+}
+
+static size_t head_budget(const nb_output *o) { return o->limit > tail_size(o) ? o->limit - tail_size(o) : 0; }
+
+static void tail_put(nb_output *o, const char *s, size_t n)
+{
+    if (!o->tail) {
+        o->tail_cap = tail_size(o);
+        o->tail = malloc(o->tail_cap);
+        o->tail_pos = 0;
+        if (!o->tail) {
+            o->tail_cap = 0;
+            o->tail_total += n; /* counted as cut */
+            return;
+        }
+    }
+    o->tail_total += n;
+    if (n > o->tail_cap) { /* only its end can stay */
+        s += n - o->tail_cap;
+        n = o->tail_cap;
+    }
+    size_t first = o->tail_cap - o->tail_pos < n ? o->tail_cap - o->tail_pos : n;
+    memcpy(o->tail + o->tail_pos, s, first);
+    memcpy(o->tail, s + first, n - first);
+    o->tail_pos = (o->tail_pos + n) % o->tail_cap;
+}
+
+static void start_cut(nb_output *o)
+{
+    o->cut = 1;
+    o->head_newlines = o->newlines;
+    o->head_midline = o->midline;
+}
+
 void nb_output_text(nb_output *o, const char *s, size_t n)
 {
+    if (!n) return;
+    if (!o->cut && o->limit && o->kept + n > head_budget(o)) {
+        /* past the cap: keep whole lines up to it, the rest goes to the tail */
+        size_t room = head_budget(o) > o->kept ? head_budget(o) - o->kept : 0, keep = 0;
+        for (size_t i = room; i > 0; i--)
+            if (s[i - 1] == '\n') {
+                keep = i;
+                break;
+            }
+        if (keep) nb_output_text(o, s, keep);
+        start_cut(o);
+        s += keep;
+        n -= keep;
+    }
+    o->newlines += count_newlines(s, n);
+    o->midline = s[n - 1] != '\n';
+    if (o->cut) {
+        tail_put(o, s, n);
+        return;
+    }
     nb_item *it = o->n && o->items[o->n - 1].kind == NB_ITEM_TEXT ? &o->items[o->n - 1] : new_item(o, NB_ITEM_TEXT);
     if (it) item_append(it, s, n);
+    o->kept += n;
 }
 
 void nb_output_error(nb_output *o, const char *s)
@@ -72,21 +148,113 @@ void nb_output_error(nb_output *o, const char *s)
     if (it) item_append(it, s, strlen(s));
 }
 
-void nb_output_picture(nb_output *o, const ml_text *t)
+void nb_output_note(nb_output *o, const char *s)
+{
+    nb_item *it = new_item(o, NB_ITEM_NOTE);
+    if (it) item_append(it, s, strlen(s));
+}
+
+/* Bytes of a picture in plain text (as nb_output_plain writes it, at most). */
+static size_t picture_bytes(const ml_text *t)
+{
+    size_t b = 0;
+    for (int k = 0; k < t->nlines; k++) b += strlen(t->lines[k].text) + 1;
+    return b;
+}
+
+static nb_item *add_picture(nb_output *o, const ml_text *t)
 {
     nb_item *it = new_item(o, NB_ITEM_PICTURE);
-    if (!it) return;
+    if (!it) return NULL;
     for (int i = 0; i < t->nlines; i++)
         ml_text_add(&it->pic, t->lines[i].text, t->lines[i].color, t->lines[i].ncells, 0);
+    o->kept += picture_bytes(t);
+    return it;
+}
+
+void nb_output_picture(nb_output *o, const ml_text *t)
+{
+    if (!o->cut && o->limit && o->kept + picture_bytes(t) > head_budget(o)) start_cut(o);
+    if (o->cut) { /* its plain text goes to the tail */
+        if (o->midline) nb_output_text(o, "\n", 1);
+        for (int k = 0; k < t->nlines; k++) {
+            const char *s = t->lines[k].text;
+            size_t len = strlen(s);
+            while (len && s[len - 1] == ' ') len--;
+            if (len) nb_output_text(o, s, len);
+            nb_output_text(o, "\n", 1);
+        }
+        return;
+    }
+    if (o->midline) o->newlines++; /* nb_output_plain ends the line first */
+    if (add_picture(o, t)) {
+        o->newlines += t->nlines;
+        o->midline = 0;
+    }
+}
+
+void nb_output_finish(nb_output *o)
+{
+    if (!o->cut) return;
+    o->cut = 0;
+    size_t have = o->tail_total < o->tail_cap ? (size_t)o->tail_total : o->tail_cap;
+    char *t = malloc(have + 1);
+    if (!t) have = 0;
+    size_t start = o->tail_total < o->tail_cap ? 0 : o->tail_pos;
+    for (size_t i = 0; i < have; i++) t[i] = o->tail[(start + i) % o->tail_cap];
+    free(o->tail);
+    o->tail = NULL;
+    o->tail_cap = o->tail_pos = 0;
+    unsigned long long lost = o->tail_total - have;
+    o->tail_total = 0;
+    size_t skip = 0;
+    int tail_midline = 0;
+    if (lost) { /* the ring overflowed: start the tail at a line */
+        const char *nl = have ? memchr(t, '\n', have) : NULL;
+        if (nl) skip = (size_t)(nl - t) + 1;
+        else tail_midline = 1, skip = 0;
+        lost += skip;
+    }
+    if (!lost) { /* everything fitted after all */
+        nb_item *it = o->n && o->items[o->n - 1].kind == NB_ITEM_TEXT ? &o->items[o->n - 1] : new_item(o, NB_ITEM_TEXT);
+        if (it) item_append(it, t, have);
+        o->kept += have;
+        free(t);
+        return;
+    }
+    long long tail_nl = count_newlines(t + skip, have - skip);
+    long long first = o->head_newlines + 1; /* the first line (1-based) cut */
+    long long last = o->newlines - tail_nl; /* the last one */
+    if (tail_midline) last = o->newlines + 1;
+    char range[160], limit[32], note[400];
+    if (first >= last)
+        snprintf(range, sizeof range, "%sline %lld", o->head_midline || tail_midline ? "part of " : "", first);
+    else
+        snprintf(range, sizeof range, "lines %lld to %lld%s%s", first, last,
+                 o->head_midline ? ", from the middle of the first" : "",
+                 tail_midline ? ", to the middle of the last" : "");
+    if (o->limit % ((size_t)1 << 20) == 0) snprintf(limit, sizeof limit, "%zu MB", o->limit >> 20);
+    else snprintf(limit, sizeof limit, "%zu bytes", o->limit);
+    snprintf(note, sizeof note,
+             "[mnistlab cut this output here: %llu bytes not kept (%s); a cell keeps %s of output "
+             "(MNISTLAB_OUTPUT_LIMIT): its beginning and its last %zu bytes]\n",
+             lost, range, limit, have - skip);
+    nb_output_note(o, note);
+    nb_item *it = new_item(o, NB_ITEM_TEXT);
+    if (it) item_append(it, t + skip, have - skip);
+    free(t);
 }
 
 /* The picture under `key` moves to the end: it stays below the text that
- * keeps coming (epoch lines under a growing training curve). */
+ * keeps coming (epoch lines under a growing training curve).  Pictures shown
+ * under a key replace each other, so they are kept whatever the cap. */
 void nb_output_picture_keyed(nb_output *o, const char *key, const ml_text *t)
 {
     for (int i = 0; i < o->n; i++) {
         nb_item *it = &o->items[i];
         if (it->kind == NB_ITEM_PICTURE && it->key && strcmp(it->key, key) == 0) {
+            size_t b = picture_bytes(&it->pic);
+            o->kept = o->kept > b ? o->kept - b : 0;
             ml_text_free(&it->pic);
             free(it->key);
             memmove(it, it + 1, sizeof *it * (size_t)(o->n - i - 1));
@@ -94,8 +262,8 @@ void nb_output_picture_keyed(nb_output *o, const char *key, const ml_text *t)
             break;
         }
     }
-    nb_output_picture(o, t);
-    if (o->n && o->items[o->n - 1].kind == NB_ITEM_PICTURE) o->items[o->n - 1].key = strdup(key);
+    nb_item *it = add_picture(o, t);
+    if (it) it->key = strdup(key);
 }
 
 void nb_output_drop_live(nb_output *o)
@@ -104,6 +272,8 @@ void nb_output_drop_live(nb_output *o)
     for (int i = 0; i < o->n; i++) {
         nb_item *it = &o->items[i];
         if (it->kind == NB_ITEM_PICTURE && it->key && strncmp(it->key, "live:", 5) == 0) {
+            size_t b = picture_bytes(&it->pic);
+            o->kept = o->kept > b ? o->kept - b : 0;
             ml_text_free(&it->pic);
             free(it->key);
             free(it->text);
@@ -149,6 +319,8 @@ struct nb_runner {
     nb_output *out; /* the running cell's, or NULL */
     int running;
     int interrupted;
+    size_t out_limit; /* cap of a cell's output */
+    int protect;      /* notebook cells: see nb_runner_protect */
 };
 
 static nb_runner *active; /* the runner whose cell is running (for SIGINT) */
@@ -256,25 +428,65 @@ static int progress_fn(void *ud, const char *stage, int64_t done, int64_t total)
     return 0; /* ml_progress_update itself sees the interrupt flag */
 }
 
+/* Set by nb_runner_stop_all (a signal handler): every cell stops. */
+static volatile sig_atomic_t stop_all_sig;
+
+/* An interrupt stays pending until the cell ends: code that catches the
+ * error with pcall and goes on is interrupted again at its next hook (or
+ * progress update in C), so Ctrl-C always gets back to the notebook. */
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     nb_runner *r = active;
-    if (r && r->host.poll) r->host.poll(r->host.ud);
+    if (r && r->host.poll && !stop_all_sig) r->host.poll(r->host.ud);
+    if (stop_all_sig) ml_interrupt_request();
     if (ml_interrupt_pending()) {
-        ml_interrupt_clear();
         if (r) r->interrupted = 1;
+        if (stop_all_sig == SIGHUP) luaL_error(L, "interrupted: mnistlab got SIGHUP (the terminal went away)");
+        if (stop_all_sig) luaL_error(L, "interrupted: mnistlab was asked to stop (signal %d)", (int)stop_all_sig);
         luaL_error(L, "interrupted");
     }
+}
+
+/* Make the running cell's hook fire at the next instruction (lua_sethook
+ * may be called from a signal handler; lua.c does the same). */
+static void hurry(void)
+{
+    if (active && active->running) lua_sethook(active->L, count_hook, LUA_MASKCOUNT, 1);
 }
 
 static void on_sigint(int sig)
 {
     (void)sig;
     ml_interrupt_request();
-    /* the count hook (every few thousand instructions) sees the flag; make
-     * it fire at once */
-    if (active && active->running) lua_sethook(active->L, count_hook, LUA_MASKCOUNT, 1);
+    hurry();
+}
+
+void nb_runner_stop_all(int sig)
+{
+    stop_all_sig = sig ? sig : SIGTERM;
+    ml_interrupt_request();
+    hurry();
+}
+
+void nb_runner_stop_clear(void)
+{
+    stop_all_sig = 0;
+    ml_interrupt_clear();
+}
+
+int nb_runner_stopping(void) { return stop_all_sig; }
+
+/* Megabytes from the environment, or the default. */
+static size_t env_megabytes(const char *name, size_t def, double min)
+{
+    const char *v = getenv(name);
+    if (v && *v) {
+        char *end;
+        double mb = strtod(v, &end);
+        if (end != v && mb >= min && mb < 1e9) return (size_t)(mb * 1048576.0);
+    }
+    return def;
 }
 
 nb_runner *nb_runner_new(const nb_host *host)
@@ -288,9 +500,8 @@ nb_runner *nb_runner_new(const nb_host *host)
     /* Cells allocate under a cap (Lua's memory and tensors): a runaway cell
      * gets "not enough memory" and the notebook stays.  MNISTLAB_MEMORY_LIMIT
      * (megabytes) overrides the default, half of physical memory. */
-    size_t cap = mlua_default_mem_cap();
-    const char *lim = getenv("MNISTLAB_MEMORY_LIMIT");
-    if (lim && atof(lim) >= 16) cap = (size_t)(atof(lim) * 1048576.0);
+    size_t cap = env_megabytes("MNISTLAB_MEMORY_LIMIT", mlua_default_mem_cap(), 16);
+    r->out_limit = env_megabytes("MNISTLAB_OUTPUT_LIMIT", NB_OUTPUT_LIMIT_DEFAULT, 1);
     r->L = mlua_newstate(cap);
     if (!r->L) {
         free(r);
@@ -344,15 +555,87 @@ void nb_runner_set_view(nb_runner *r, int width, int height, int ascii, int colo
     r->sink.color = color;
 }
 
+/* Notebook cells: nothing that ends or hangs the program (see runner.h). */
+static const char PROTECT[] =
+    "local exit_hint = ...\n"
+    "local stdin = io.stdin\n"
+    "local m = getmetatable(stdin).__index\n"
+    "local fread, flines = m.read, m.lines\n"
+    "local function refuse(what, level)\n"
+    "  error(what .. ': a notebook cell cannot read standard input (io.open a file instead)', level or 3)\n"
+    "end\n"
+    "m.read = function(f, ...) if f == stdin then refuse('read') end return fread(f, ...) end\n"
+    "m.lines = function(f, ...) if f == stdin then refuse('lines') end return flines(f, ...) end\n"
+    "io.read = function(...)\n"
+    "  local f = io.input() if f == stdin then refuse('io.read') end return fread(f, ...)\n"
+    "end\n"
+    "local lines = io.lines\n"
+    "io.lines = function(name, ...)\n"
+    "  if name ~= nil then return lines(name, ...) end\n"
+    "  local f = io.input() if f == stdin then refuse('io.lines') end return flines(f, ...)\n"
+    "end\n"
+    "os.exit = function() error('os.exit: a notebook cell cannot end mnistlab (' .. exit_hint .. ')', 2) end\n"
+    "debug.sethook = function()\n"
+    "  error('debug.sethook: not in a notebook cell (mnistlab uses the hook to stop cells on Ctrl-C)', 2)\n"
+    "end\n"
+    "local load, loadfile = load, loadfile\n"
+    "_G.load = function(chunk, name, mode, ...) return load(chunk, name, 't', ...) end\n"
+    "_G.loadfile = function(name, mode, ...)\n"
+    "  if name == nil then refuse('loadfile') end\n"
+    "  return loadfile(name, 't', ...)\n"
+    "end\n"
+    "_G.dofile = function(name)\n"
+    "  if name == nil then refuse('dofile') end\n"
+    "  local f = assert(loadfile(name, 't'))\n"
+    "  return f()\n"
+    "end\n";
+
+void nb_runner_protect(nb_runner *r, const char *exit_hint)
+{
+    lua_State *L = r->L;
+    r->protect = 1;
+    if (luaL_loadbuffer(L, PROTECT, sizeof PROTECT - 1, "=protect") == LUA_OK) {
+        lua_pushstring(L, exit_hint ? exit_hint : "the cells after it still run");
+        if (lua_pcall(L, 1, 0, 0) != LUA_OK) lua_pop(L, 1);
+    } else {
+        lua_pop(L, 1);
+    }
+}
+
 static int msgh(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
     if (!msg) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) msg = lua_tostring(L, -1);
-        else msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+        /* an error object's __tostring may fail too: call it protected */
+        if (luaL_getmetafield(L, 1, "__tostring") != LUA_TNIL) {
+            lua_pushvalue(L, 1);
+            if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+                msg = lua_tostring(L, -1);
+            } else {
+                const char *why = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "it did not return a string";
+                msg = lua_pushfstring(L, "(error object is a %s value whose __tostring failed: %s)",
+                                      luaL_typename(L, 1), why);
+            }
+        } else {
+            msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+        }
     }
     luaL_traceback(L, L, msg, 1);
     return 1;
+}
+
+/* An error message is kept up to 64 KB: its beginning and its end (the
+ * traceback). */
+#define MSG_KEEP 65536
+static void cap_message(char *msg)
+{
+    size_t len = strlen(msg);
+    if (len <= MSG_KEEP) return;
+    char mid[96];
+    int k = snprintf(mid, sizeof mid, "\n[mnistlab cut %zu bytes of this message here]\n", len - MSG_KEEP);
+    size_t head = MSG_KEEP / 2, tail = MSG_KEEP / 2;
+    memmove(msg + head + (size_t)k, msg + len - tail, tail + 1);
+    memcpy(msg + head, mid, (size_t)k);
 }
 
 /* Drop the runner's own frames ("[C]: in ?") from the end of a traceback. */
@@ -389,6 +672,7 @@ nb_run_status nb_runner_run(nb_runner *r, const char *code, size_t n, const char
 
     nb_output *saved_out = r->out;
     nb_runner *saved_active = active;
+    if (out && !out->limit) out->limit = r->out_limit;
     r->out = out;
     r->interrupted = 0;
     nb_run_status rs = NB_RUN_OK;
@@ -404,10 +688,22 @@ nb_run_status nb_runner_run(nb_runner *r, const char *code, size_t n, const char
         lua_sethook(L, count_hook, LUA_MASKCOUNT, 1000);
         st = lua_pcall(L, 0, LUA_MULTRET, base + 1);
         lua_sethook(L, NULL, 0, 0);
+        /* Ctrl-C that came while the cell ended (in a long C call, or as
+         * another error unwound it) still stops what comes next */
+        if (ml_interrupt_pending()) r->interrupted = 1;
         sigaction(SIGINT, &old, NULL);
         r->running = 0;
         active = saved_active;
-        if (out) nb_output_drop_live(out);
+        if (out) {
+            nb_output_drop_live(out);
+            nb_output_finish(out);
+        }
+        if (r->protect && !lua_gc(L, LUA_GCISRUNNING)) {
+            lua_gc(L, LUA_GCRESTART);
+            if (out)
+                nb_output_note(out, "[mnistlab: this cell stopped the garbage collector (collectgarbage \"stop\"); "
+                                    "it runs again for the next cells]\n");
+        }
         if (st == LUA_OK && values && lua_gettop(L) > base + 1) {
             int nres = lua_gettop(L) - base - 1;
             lua_getglobal(L, "print");
@@ -420,6 +716,7 @@ nb_run_status nb_runner_run(nb_runner *r, const char *code, size_t n, const char
         char *msg = strdup(m ? m : "(error)");
         if (msg) {
             trim_traceback(msg);
+            cap_message(msg);
             if (r->interrupted || strncmp(msg, "interrupted", 11) == 0 || strstr(msg, ": interrupted"))
                 rs = NB_RUN_INTERRUPTED;
             else
@@ -443,6 +740,11 @@ nb_run_status nb_runner_run(nb_runner *r, const char *code, size_t n, const char
         } else {
             rs = NB_RUN_ERROR;
         }
+    }
+    if (rs == NB_RUN_OK && r->interrupted) { /* it ended as Ctrl-C came */
+        rs = NB_RUN_INTERRUPTED;
+        if (out) nb_output_note(out, "interrupted (as the cell ended)\n");
+        else fprintf(stderr, "interrupted\n");
     }
     ml_interrupt_clear();
     lua_settop(L, base);

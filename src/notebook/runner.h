@@ -6,7 +6,11 @@
  * report keeps their plain text, the TUI draws them with colours.  Ctrl-C
  * (SIGINT) stops the running cell, in Lua code through a count hook and in C
  * loops through ml_progress_update; the state stays usable.  The headless
- * runner and the TUI share this code. */
+ * runner and the TUI share this code.
+ *
+ * A cell's output is kept up to a size cap (NB_OUTPUT_LIMIT_DEFAULT, or
+ * MNISTLAB_OUTPUT_LIMIT megabytes): past it, the beginning and the last part
+ * are kept and a note between them says which lines were cut. */
 #ifndef ML_NOTEBOOK_RUNNER_H
 #define ML_NOTEBOOK_RUNNER_H
 
@@ -18,7 +22,9 @@
 #include "plot/text.h"
 
 /* ---- a cell's output ---- */
-typedef enum nb_item_kind { NB_ITEM_TEXT = 0, NB_ITEM_PICTURE = 1, NB_ITEM_ERROR = 2 } nb_item_kind;
+/* NOTE: a line from mnistlab itself about the output (what was cut, a
+ * collector restarted), shown muted. */
+typedef enum nb_item_kind { NB_ITEM_TEXT = 0, NB_ITEM_PICTURE = 1, NB_ITEM_ERROR = 2, NB_ITEM_NOTE = 3 } nb_item_kind;
 
 typedef struct nb_item {
     nb_item_kind kind;
@@ -31,12 +37,34 @@ typedef struct nb_item {
 typedef struct nb_output {
     nb_item *items;
     int n, cap;
+    /* The size cap, in bytes of plain text (0: none; the runner sets it).
+     * Below it everything is kept.  Past it, text and pictures (as plain
+     * text) go to `tail`, a ring holding the last tail_cap bytes, and
+     * nb_output_finish() adds a note saying which lines were cut, then the
+     * tail. */
+    size_t limit;
+    size_t kept;            /* plain-text bytes held in items */
+    long long newlines;     /* '\n' seen in everything written */
+    int midline;            /* the last byte written does not end a line */
+    int cut;                /* past the cap */
+    long long head_newlines; /* '\n' kept before the cut */
+    int head_midline;       /* the cut starts in the middle of a line */
+    char *tail;
+    size_t tail_cap, tail_pos; /* ring: next write at tail_pos */
+    unsigned long long tail_total; /* bytes that went to the ring */
 } nb_output;
+
+/* Default cap of one cell's output: 32 MB. */
+#define NB_OUTPUT_LIMIT_DEFAULT ((size_t)32 << 20)
 
 void nb_output_init(nb_output *o);
 void nb_output_free(nb_output *o);
 void nb_output_text(nb_output *o, const char *s, size_t n);
 void nb_output_error(nb_output *o, const char *s);
+void nb_output_note(nb_output *o, const char *s);
+/* After the cell: the note about a cut and the kept tail (does nothing if
+ * nothing was cut; may be called again). */
+void nb_output_finish(nb_output *o);
 void nb_output_picture(nb_output *o, const ml_text *t);
 /* Replace the picture shown under `key`, or add it.  Keys beginning with
  * "live:" are transient: nb_output_drop_live() removes them when the cell
@@ -69,6 +97,24 @@ void nb_runner_free(nb_runner *r);
 lua_State *nb_runner_lua(nb_runner *r);
 /* Size and mode of pictures (width/height in cells). */
 void nb_runner_set_view(nb_runner *r, int width, int height, int ascii, int color);
+
+/* Notebook cells must neither end nor hang the program: os.exit, reading
+ * standard input, and debug.sethook (which would remove the hook that stops
+ * cells) raise an error in the cell instead; load, loadfile and dofile take
+ * source text only (malformed bytecode can crash Lua); a collector stopped
+ * by a cell is restarted when it ends, with a note in its output.  `exit_hint`
+ * ends the os.exit message (e.g. "q quits"; NULL: the cells after it still
+ * run).  Scripts and the prompt keep stock Lua's behaviour. */
+void nb_runner_protect(nb_runner *r, const char *exit_hint);
+
+/* Async-signal-safe: stop the running cell as soon as possible (between two
+ * Lua instructions, or at the next progress update of a C loop), and every
+ * cell started later, until nb_runner_stop_clear().  `sig` (SIGHUP, SIGTERM)
+ * is named in the cell's message.  For a program that must go away cleanly. */
+void nb_runner_stop_all(int sig);
+void nb_runner_stop_clear(void);
+/* The signal passed to nb_runner_stop_all, or 0. */
+int nb_runner_stopping(void);
 
 /* Run a chunk.  `name` names it in messages ("cell 3").  Output goes to
  * `out`, or to stdout when out is NULL.  With `values`, the results of an

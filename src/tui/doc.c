@@ -469,53 +469,91 @@ static void render_prose(rctx *r, const nb_block *b)
 
 /* ---- cells and outputs ---- */
 
-/* Lines of plain text (tabs to 8 columns), clipped to the pane. */
-#define SHOWN_HEAD 1000 /* a huge output shows its first and last lines */
+/* Lines of plain text (tabs to 8 columns), clipped to the pane.  A huge
+ * output shows its first and last lines with a note between them, and a
+ * printed line wraps to at most WRAP_MAX rows: the view stays small and
+ * quick to build whatever a cell prints (the notebook keeps it all). */
+#define SHOWN_HEAD 1000
 #define SHOWN_TAIL 1000
+#define WRAP_MAX 20
 
 static void text_lines(rctx *r, const char *s, size_t n, uint8_t role, const char *prefix, int wrap)
 {
     size_t i = 0;
     long total = 1, ln = -1;
-    for (size_t j = 0; j < n; j++) total += s[j] == '\n';
+    for (const char *p = s, *end = s + n; p < end && (p = memchr(p, '\n', (size_t)(end - p))); p++) total++;
     while (i < n) {
         const char *nl = memchr(s + i, '\n', n - i);
         size_t e = nl ? (size_t)(nl - s) : n;
         ln++;
         if (total > SHOWN_HEAD + SHOWN_TAIL && ln >= SHOWN_HEAD && ln < total - SHOWN_TAIL) {
-            if (ln == SHOWN_HEAD) {
-                char msg[96];
-                snprintf(msg, sizeof msg, "%s... %ld lines not shown (the saved notebook keeps them) ...", prefix,
-                         total - SHOWN_HEAD - SHOWN_TAIL);
-                put_str(r, &r->line, msg, TR_MUTED);
-                push_line(r);
+            /* skip to the first line of the tail in one go */
+            long skip = total - SHOWN_TAIL - SHOWN_HEAD;
+            char msg[128];
+            snprintf(msg, sizeof msg, "%s... %ld lines not shown (kept in the notebook) ...", prefix, skip);
+            put_str(r, &r->line, msg, TR_MUTED);
+            push_line(r);
+            for (long k = 0; k < skip && i < n; k++) {
+                const char *q = memchr(s + i, '\n', n - i);
+                i = q ? (size_t)(q - s) + 1 : n;
             }
-            i = nl ? e + 1 : n;
+            ln += skip - 1;
             continue;
         }
         put_str(r, &r->line, prefix, role == TR_CELL ? TR_CELLHDR : TR_MUTED);
-        int col0 = r->line.n;
+        int col0 = r->line.n, rows = 1;
         size_t p = i;
         while (p < e) {
             wchar_t c;
             int k = utf8_next(s + p, e - p, &c);
+            if (c == '\r' && p + (size_t)k == e) break;
+            if (!wrap && r->line.n >= r->width) break; /* clipped: the rest of the line is not looked at */
+            if (wrap && r->line.n >= r->width) { /* long printed lines wrap; code and pictures are clipped */
+                if (rows == WRAP_MAX) {
+                    char msg[96];
+                    push_line(r);
+                    snprintf(msg, sizeof msg, "%s... %zu more bytes on this line ...", prefix, e - p);
+                    put_str(r, &r->line, msg, TR_MUTED);
+                    break;
+                }
+                push_line(r);
+                rows++;
+                put_str(r, &r->line, prefix, TR_MUTED);
+                col0 = r->line.n;
+            }
             p += (size_t)k;
-            if (c == '\r' && p == e) break;
             if (c == '\t') {
                 do lb_put(&r->line, ' ', role);
                 while ((r->line.n - col0) % 8);
                 continue;
-            }
-            if (wrap && r->line.n >= r->width) { /* long printed lines wrap; code and pictures are clipped */
-                push_line(r);
-                put_str(r, &r->line, prefix, TR_MUTED);
-                col0 = r->line.n;
             }
             if (r->line.n < r->width) put_char(r, &r->line, c, role);
         }
         if (r->line.n > r->width) r->line.n = r->width;
         push_line(r);
         i = nl ? e + 1 : n;
+    }
+}
+
+/* A note from mnistlab, muted and wrapped at spaces. */
+static void note_lines(rctx *r, const char *s, size_t n)
+{
+    int avail = r->width - 2 > 20 ? r->width - 2 : 20;
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && (s[i] == ' ' || s[i] == '\n')) i++;
+        if (i >= n) break;
+        /* the longest run of words that fits (counted in bytes: notes are ASCII) */
+        size_t end = i, last_space = 0;
+        while (end < n && s[end] != '\n' && (int)(end - i) < avail) {
+            if (s[end] == ' ') last_space = end;
+            end++;
+        }
+        if (end < n && s[end] != '\n' && s[end] != ' ' && last_space > i) end = last_space;
+        put_str(r, &r->line, "  ", TR_MUTED);
+        for (size_t k = i; k < end; k++) lb_put(&r->line, (unsigned char)s[k] < 0x80 ? s[k] : '?', TR_MUTED);
+        push_line(r);
+        i = end;
     }
 }
 
@@ -541,6 +579,8 @@ static void render_rich(rctx *r, const nb_output *out)
                 }
                 push_line(r);
             }
+        } else if (it->text && it->kind == NB_ITEM_NOTE) {
+            note_lines(r, it->text, it->len);
         } else if (it->text) {
             size_t len = it->len;
             if (len && it->text[len - 1] == '\n') len--;

@@ -861,19 +861,6 @@ static void dispatch(app *a, int code)
     set_status(a, "unknown key: ? lists the keys");
 }
 
-/* In the terminal view a cell cannot read the keyboard (ncurses owns it)
- * nor end the program under the user's feet. */
-static const char TUI_PRELUDE[] =
-    "local stdin = io.stdin\n"
-    "local m = getmetatable(stdin).__index\n"
-    "local fread, flines, lines = m.read, m.lines, io.lines\n"
-    "local function refuse(what) error(what .. ': a cell cannot read the keyboard in the notebook view', 3) end\n"
-    "m.read = function(f, ...) if f == stdin then refuse('read') end return fread(f, ...) end\n"
-    "m.lines = function(f, ...) if f == stdin then refuse('lines') end return flines(f, ...) end\n"
-    "io.read = function(...) return io.input():read(...) end\n"
-    "io.lines = function(name, ...) if name == nil then refuse('io.lines') end return lines(name, ...) end\n"
-    "os.exit = function() error('os.exit: not in the notebook view (q quits)', 2) end\n";
-
 /* ---- idle Ctrl-C ---- */
 static volatile sig_atomic_t idle_sigint;
 static void on_idle_sigint(int sig)
@@ -900,10 +887,8 @@ int tui_main(const char *path, const tui_opts *opts)
         nb_free(&a.nb);
         return 1;
     }
-    {
-        lua_State *L = nb_runner_lua(a.runner);
-        if (luaL_loadbuffer(L, TUI_PRELUDE, sizeof TUI_PRELUDE - 1, "=tui") || lua_pcall(L, 0, 0, 0)) lua_pop(L, 1);
-    }
+    /* a cell can neither read the keyboard (ncurses owns it) nor end the program */
+    nb_runner_protect(a.runner, "q quits");
     a.ncells = nb_ncells(&a.nb);
     a.rich = calloc((size_t)a.ncells + 1, sizeof *a.rich);
     if (!a.rich || term_start(opts->color)) {
