@@ -1,6 +1,7 @@
 /* mnistlab: the command line.
  *
- *   mnistlab [--dataset NAME] [--ascii] [NOTEBOOK.md]   the lab (or a notebook) in the terminal
+ *   mnistlab [--dataset NAME] [--ascii] [NOTEBOOK.md]   the lab (or a notebook) in the terminal;
+ *                                                      headless, as run, when there is none to draw on
  *   mnistlab run [options] NOTEBOOK.md                 run every cell headless
  *   mnistlab SCRIPT.lua ARGS                           run a Lua script with the module loaded
  *   mnistlab -i                                        a Lua prompt with the module loaded
@@ -45,6 +46,8 @@ static void usage(FILE *f)
             "  --times          print on stderr the seconds each cell took, each ## section and\n"
             "                   the whole notebook\n"
             "\n"
+            "Without a terminal to draw on (TERM=dumb, unset or unknown, or standard input or output\n"
+            "not a terminal), mnistlab NOTEBOOK.md runs the notebook headless as run does.\n"
             "Exit status of run: 0 if every cell ran, 1 if a cell failed or was interrupted, 2 for\n"
             "bad usage or a notebook that cannot be read or written.  See mnistlab(1).\n");
 }
@@ -177,10 +180,14 @@ int main(int argc, char **argv)
         }
         file = lab;
     }
-    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "mnistlab: the notebook view needs a terminal; to run %s without one use\n"
-                        "    mnistlab run %s\n", file, file);
-        return 2;
+    /* No terminal to draw on (TERM=dumb, unset or unknown; input or output
+     * not a terminal): run the notebook headless, as `mnistlab run` does. */
+    const char *advice, *why = tui_unavailable(&advice);
+    if (why) {
+        if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) o.color = 0; /* TERM is unknown: no escape codes */
+        fprintf(stderr, "mnistlab: %s, so %s runs headless as with 'mnistlab run' (for the notebook view, %s; "
+                        "for a report: mnistlab run %s --out report.md)\n", why, file, advice, file);
+        return cli_run_notebook(file, &o);
     }
     tui_opts t = {.ascii = o.ascii, .color = o.color, .builtin = builtin};
     return tui_main(file, &t);

@@ -74,7 +74,9 @@ static short basic_color(int x)
 
 int term_start(int color)
 {
-    if (!initscr()) return -1;
+    /* newterm, unlike initscr, returns NULL instead of exiting when the
+     * terminal cannot be used */
+    if (!newterm(NULL, stdout, stdin)) return -1;
     active = 1;
     atexit(restore);
     install_fatal();

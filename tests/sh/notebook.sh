@@ -149,7 +149,6 @@ check "mnistlab -i: expressions print, statements span lines" '[ "$(cat "$TMP/re
 expect_fail_with "run without a notebook" "expected a notebook" "$MNISTLAB" run
 expect_fail_with "run on a missing notebook names it" "nope.md" "$MNISTLAB" run "$TMP/nope.md"
 expect_fail_with "an unknown option is refused" "unknown option '--frobnicate'" "$MNISTLAB" --frobnicate
-expect_fail_with "the TUI needs a terminal" "needs a terminal" "$MNISTLAB" "$LAB"
 ok "info still works" "$MNISTLAB" info data/mnist/t10k-labels-idx1-ubyte.gz
 
 # ---- the example notebook ----
