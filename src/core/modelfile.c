@@ -232,8 +232,9 @@ ml_status ml_mfile_open(ml_mfile **out, const char *path, const char *expect_kin
     }
     if (off != end) return bad(r, path, "trailing bytes after the last section");
     if (expect_kind && strcmp(expect_kind, r->kind) != 0) {
+        ml_status wrong = ml_fail(ML_EFORMAT, "%s: holds a %s model, not a %s", path, r->kind, expect_kind);
         ml_mfile_close(r);
-        return ml_fail(ML_EFORMAT, "%s: holds a %s model, not a %s", path, r->kind, expect_kind);
+        return wrong;
     }
     *out = r;
     return ML_OK;
