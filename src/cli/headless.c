@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "lua/mlua.h"
 #include "ml_config.h"
 #include "core/fileio.h"
 #include "notebook/notebook.h"
@@ -28,6 +29,9 @@ typedef struct hl_state {
     int item;      /* items before this one are printed */
     size_t off;    /* bytes of that item printed (text items grow) */
     int color;
+    /* fit's line on stdout (mlua_tty), shown: our own progress line keeps quiet */
+    mlua_tty term;
+    int term_shown;
 } hl_state;
 
 static double now_s(void)
@@ -40,7 +44,7 @@ static double now_s(void)
 static void hl_progress(void *ud, const char *stage, int64_t done, int64_t total)
 {
     hl_state *h = ud;
-    if (!h->tty) return;
+    if (!h->tty || h->term_shown) return;
     double t = now_s();
     if (t - h->last < 0.1 && done != total) return;
     h->last = t;
@@ -60,6 +64,38 @@ static void hl_clear(hl_state *h)
         fflush(stderr);
     }
     h->shown = 0;
+    if (h->term_shown) {
+        fputs("\r\033[K", stdout);
+        fflush(stdout);
+    }
+    h->term_shown = 0;
+}
+
+/* mlua_tty: a line redrawn in place on stdout (fit's per-batch progress) */
+static void hl_term_line(void *ud, const char *line)
+{
+    hl_state *h = ud;
+    if (h->shown) { /* our own line, when stderr is the same terminal */
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+        h->shown = 0;
+    }
+    fputs("\r\033[K", stdout);
+    if (line) fputs(line, stdout);
+    fflush(stdout);
+    h->term_shown = line != NULL;
+}
+
+/* When stdout is a terminal, fit draws its line there (direct: print writes
+ * there too, a script or the prompt; else the cells' outputs are streamed). */
+static void hl_set_term(hl_state *h, lua_State *L, int direct)
+{
+    if (!isatty(STDOUT_FILENO)) {
+        mlua_set_tty(L, NULL);
+        return;
+    }
+    h->term = (mlua_tty){.line = hl_term_line, .ud = h, .direct = direct};
+    mlua_set_tty(L, &h->term);
 }
 
 /* ---- printing to a terminal, as the output grows ---- */
@@ -193,6 +229,7 @@ int cli_run_notebook(const char *path, const cli_opts *o)
         return 2;
     }
     nb_runner_set_view(r, o->width > 0 ? o->width : 80, 24, o->ascii, color);
+    hl_set_term(&h, nb_runner_lua(r), 0);
     nb_runner_protect(r, NULL); /* os.exit, stdin: an error in the cell, the next cell runs */
 
     hl_times tm;
@@ -290,6 +327,7 @@ int cli_run_script(const char *path, int argc, char **argv, const cli_opts *o)
                            isatty(STDOUT_FILENO) && o->color);
     }
     lua_State *L = nb_runner_lua(r);
+    hl_set_term(&h, L, 1);
     lua_createtable(L, argc, 1);
     lua_pushstring(L, path);
     lua_rawseti(L, -2, 0);
@@ -325,6 +363,7 @@ int cli_repl(const cli_opts *o)
     }
     const char *cols = getenv("COLUMNS");
     nb_runner_set_view(r, cols && atoi(cols) > 0 ? atoi(cols) : 80, 24, o->ascii, isatty(STDOUT_FILENO) && o->color);
+    hl_set_term(&h, nb_runner_lua(r), 1);
     int tty = isatty(STDIN_FILENO);
     if (tty) { /* no SA_RESTART: Ctrl-C interrupts the read */
         struct sigaction sa;

@@ -26,6 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/modelfile.h"
 #include "nn/nn.h"
@@ -829,6 +832,100 @@ static int m_compile(lua_State *L)
 
 /* ---------------------------------------------------------------- fit */
 
+/* ---- verbose = 1 on a terminal: Keras's line, redrawn in place per batch ----
+ * Driven by the core's progress hook (every batch), at most 10 redraws a
+ * second.  Where print goes straight to the terminal (a script, the prompt,
+ * stock lua5.4), Keras's two lines per epoch: "Epoch 3/10", then
+ * "1400/1400 [====...] - 3.2s 2ms/step - loss: ... - val_accuracy: ...".
+ * Where the output is a cell's, shown as it grows (mnistlab run on a
+ * terminal), the line is only drawn while the epoch runs and the cell gets
+ * the same epoch line as a report. */
+typedef struct fit_tty {
+    lua_State *L;
+    const mlua_tty *tty;
+    const ml_progress *host;  /* forwarded to (Ctrl-C, the host's polling) */
+    const ml_nn_history *h;   /* the running epoch's loss and accuracy */
+    int epochs, epoch;        /* epoch: 1-based, the running one */
+    double t0, last;
+    int shown;
+} fit_tty;
+
+static double fit_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int tty_width(const mlua_tty *t)
+{
+    if (t->width > 0) return t->width;
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    int n = c ? atoi(c) : 0;
+    return n > 0 ? n : 80;
+}
+
+/* print(s), errors swallowed: we are inside a C loop */
+static void print_quietly(lua_State *L, const char *s)
+{
+    lua_getglobal(L, "print");
+    lua_pushstring(L, s);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) lua_pop(L, 1);
+}
+
+static void tty_clear(fit_tty *f)
+{
+    if (f && f->shown) {
+        f->tty->line(f->tty->ud, NULL);
+        f->shown = 0;
+    }
+}
+
+/* The line for `done` of `total` batches; the header in front of it when the
+ * output is not direct (one line, "Epoch 3/10  700/1400 [...] ..."). */
+static void tty_draw(fit_tty *f, int64_t done, int64_t total, double seconds, const double *vals, int nvals)
+{
+    static const char *const names[4] = {"loss", "accuracy", "val_loss", "val_accuracy"};
+    char head[64] = "", line[1024];
+    int width = tty_width(f->tty) - 1; /* the last column would wrap on some terminals */
+    if (!f->tty->direct) {
+        snprintf(head, sizeof head, "Epoch %d/%d  ", f->epoch, f->epochs);
+        width -= (int)strlen(head);
+    }
+    char steps[960];
+    ml_format_steps(steps, sizeof steps, width > 10 ? width : 10, done, total, seconds, names, vals, nvals, 0);
+    snprintf(line, sizeof line, "%s%s", head, steps);
+    f->tty->line(f->tty->ud, line);
+    f->shown = 1;
+}
+
+static int tty_progress(void *ud, const char *stage, int64_t done, int64_t total)
+{
+    fit_tty *f = ud;
+    double t = fit_now();
+    if (done == 0) { /* an epoch starts */
+        f->epoch++;
+        f->t0 = t;
+        f->last = -1;
+        if (f->tty->direct) {
+            char head[64];
+            snprintf(head, sizeof head, "Epoch %d/%d", f->epoch, f->epochs);
+            tty_clear(f);
+            print_quietly(f->L, head);
+        }
+    }
+    if (done >= total || f->last < 0 || t - f->last >= 0.1) { /* 10 redraws a second at most */
+        f->last = t;
+        double vals[2] = {f->h->run_loss, f->h->run_accuracy};
+        tty_draw(f, done, total, t - f->t0, vals, done > 0 ? 2 : 0);
+    }
+    /* then the host's hook (Ctrl-C, polling), which sees our line shown and
+     * keeps its own quiet */
+    return f->host && f->host->fn ? f->host->fn(f->host->ud, stage, done, total) : 0;
+}
+
 typedef struct fit_ud {
     lua_State *L;
     int verbose;
@@ -838,6 +935,7 @@ typedef struct fit_ud {
     /* The curve so far, for the live chart (loss, accuracy, val_loss, val_accuracy). */
     double *curve[4];
     int n;
+    fit_tty *tty;       /* verbose = 1 on a terminal, else NULL */
 } fit_ud;
 
 /* Where the host can redraw a picture in place (the notebook runner, the
@@ -887,13 +985,21 @@ static int on_epoch(void *vud, const ml_nn_logs *lg)
 {
     fit_ud *u = vud;
     lua_State *L = u->L;
+    int has_val = !isnan(lg->val_loss);
+    tty_clear(u->tty);
+    if (u->tty && u->tty->tty->direct) { /* Keras's finished line, for good */
+        double vals[4] = {lg->loss, lg->accuracy, lg->val_loss, lg->val_accuracy};
+        char line[1024];
+        static const char *const names[4] = {"loss", "accuracy", "val_loss", "val_accuracy"};
+        /* at its natural width: it stays, so it may wrap (as Keras's does) */
+        ml_format_steps(line, sizeof line, 0, lg->steps, lg->steps, lg->seconds, names, vals, has_val ? 4 : 2, 0);
+        print_quietly(L, line);
+    }
     live_curve(u, lg);
-    if (u->verbose) {
+    if (u->verbose && !(u->tty && u->tty->tty->direct)) {
         char line[320];
-        fmt_epoch(L, line, sizeof line, lg, !isnan(lg->val_loss));
-        lua_getglobal(L, "print");
-        lua_pushstring(L, line);
-        if (lua_pcall(L, 1, 0, 0) != LUA_OK) lua_pop(L, 1);
+        fmt_epoch(L, line, sizeof line, lg, has_val);
+        print_quietly(L, line);
     }
     int n = u->lambdas ? (int)lua_rawlen(L, u->lambdas) : 0;
     for (int i = 1; i <= n; i++) {
@@ -1072,14 +1178,23 @@ static int m_fit(lua_State *L)
             /* keep cb on the stack (es_cb refers to it) */
         }
     }
-    fit_ud u = {L, verbose, lambdas, 0, 0, {NULL, NULL, NULL, NULL}, 0};
+    if (verbose < 0 || verbose > 2) return luaL_error(L, "fit: verbose must be 0, 1 or 2, got %d", verbose);
+    ml_nn_history h;
+    fit_ud u = {L, verbose, lambdas, 0, 0, {NULL, NULL, NULL, NULL}, 0, NULL};
+    const ml_progress *progress = mlua_progress(L);
+    fit_tty ft = {L, mlua_get_tty(L), progress, &h, o.epochs, 0, 0, -1, 0};
+    ml_progress tty_hook = {tty_progress, &ft};
+    if (verbose == 1 && ft.tty && ft.tty->line) {
+        u.tty = &ft;
+        progress = &tty_hook;
+    }
     o.on_epoch = on_epoch;
     o.ud = &u;
-    ml_nn_history h;
     mlua_guard g;
     mlua_guard_begin(L, &g);
-    ml_status st = ml_nn_fit(m->net, X, y, &o, &h, mlua_progress(L));
+    ml_status st = ml_nn_fit(m->net, X, y, &o, &h, progress);
     mlua_guard_end(&g);
+    tty_clear(u.tty);
     for (int k = 0; k < 4; k++) free(u.curve[k]);
     char err[512];
     snprintf(err, sizeof err, "%s", ml_last_error());

@@ -204,6 +204,41 @@ void mlua_show_keyed(lua_State *L, const char *key, const ml_text *t)
     else mlua_show(L, t);
 }
 
+/* ---- the terminal line ---- */
+static const char TTY_KEY[] = "mnistlab.tty";
+
+void mlua_set_tty(lua_State *L, const mlua_tty *t)
+{
+    if (t) lua_pushlightuserdata(L, (void *)t);
+    else lua_pushboolean(L, 0); /* "none", not "unset" */
+    lua_setfield(L, LUA_REGISTRYINDEX, TTY_KEY);
+}
+
+static void default_tty_line(void *ud, const char *line)
+{
+    (void)ud;
+    fputs("\r\033[K", stdout);
+    if (line) fputs(line, stdout);
+    fflush(stdout);
+}
+
+const mlua_tty *mlua_get_tty(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, TTY_KEY);
+    int set = !lua_isnil(L, -1);
+    const mlua_tty *t = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (set) return t;
+    /* stock lua5.4: no host registered a sink nor a progress hook */
+    if (mlua_progress(L)) return NULL;
+    lua_getfield(L, LUA_REGISTRYINDEX, SINK_KEY);
+    int hosted = lua_touserdata(L, -1) != NULL;
+    lua_pop(L, 1);
+    if (hosted || !isatty(STDOUT_FILENO)) return NULL;
+    static const mlua_tty def = {default_tty_line, NULL, 1, 0};
+    return &def;
+}
+
 /* ---- memory cap ---- */
 typedef struct mem {
     size_t used;     /* Lua's own allocations */

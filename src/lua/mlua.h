@@ -85,6 +85,24 @@ void mlua_show(lua_State *L, const struct ml_text *t);
  * replace, it is shown like any picture. */
 void mlua_show_keyed(lua_State *L, const char *key, const struct ml_text *t);
 
+/* ---- a line redrawn in place on the terminal (fit's Keras-like progress) ----
+ * A host whose output reaches a terminal as it is written registers one;
+ * inside the program without it (a report, a pipe, the TUI's pane) there is
+ * none.  From stock lua5.4 (no host) there is a default when stdout is a
+ * terminal: drawn on stdout, direct. */
+typedef struct mlua_tty {
+    /* Draws `line` (no line end) over the previous one; NULL clears it.  Until
+     * it is cleared, a host that draws its own progress line keeps quiet. */
+    void (*line)(void *ud, const char *line);
+    void *ud;
+    /* 1: print writes straight to this terminal (a script, the prompt);
+     * 0: into a cell's output, shown on it as it grows (mnistlab run). */
+    int direct;
+    int width; /* its columns (0: ask stdout, else $COLUMNS, else 80) */
+} mlua_tty;
+void mlua_set_tty(lua_State *L, const mlua_tty *t); /* t must outlive the state; NULL removes */
+const mlua_tty *mlua_get_tty(lua_State *L);          /* NULL: no terminal line */
+
 /* ---- long work: progress and Ctrl-C ---- */
 /* The host (the mnistlab program) registers its progress sink; from stock
  * lua5.4 there is none.  p must outlive the state. */

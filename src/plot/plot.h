@@ -125,6 +125,16 @@ int ml_format_progress(char *buf, size_t n, int width, const char *stage, int64_
  * always keep 4 decimals.  Returns the width in cells. */
 int ml_format_epoch(char *buf, size_t n, int width, int epoch, int epochs, int64_t steps, double seconds,
                     const char *const *names, const double *values, int nvalues, int ascii);
+/* Keras's per-batch line.  While the epoch runs (done < total):
+ * " 700/1400 [==============>...............] - ETA: 1s - loss: 0.4123 - accuracy: 0.8512"
+ * (seconds: the time so far, for the ETA); once done == total:
+ * "1400/1400 [==============================] - 3.2s 2ms/step - loss: ... - val_accuracy: ..."
+ * (seconds: the epoch's).  The count is padded to the width of total, the
+ * bar is ASCII.  Fits `width` (<= 0: natural): the bar narrows (to 10
+ * columns), "accuracy" becomes "acc", the per-step time goes, then the bar,
+ * then the values.  Returns the width in cells. */
+int ml_format_steps(char *buf, size_t n, int width, int64_t done, int64_t total, double seconds,
+                    const char *const *names, const double *values, int nvalues, int ascii);
 /* A progress line driven by the core's progress hook: call ml_pbar_update
  * from the ml_progress callback; it returns 1 when p->line was redrawn (at
  * most every 0.1 s, and always at the end), 0 otherwise.  A new stage name

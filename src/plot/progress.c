@@ -144,6 +144,42 @@ int ml_format_progress(char *buf, size_t n, int width, const char *stage, int64_
     return used;
 }
 
+/* "3.2s 2ms/step" (steps <= 0: "3.2s"); `d` gets the duration alone. */
+static void fmt_timing(char *timing, size_t tn, char *d, size_t dn, double seconds, int64_t steps)
+{
+    if (seconds < 10) snprintf(d, dn, "%.1fs", seconds);
+    else fmt_duration(d, dn, seconds);
+    if (steps > 0) {
+        double ms = seconds * 1000.0 / steps;
+        if (ms >= 1000) snprintf(timing, tn, "%s %.1fs/step", d, ms / 1000);
+        else if (ms >= 1) snprintf(timing, tn, "%s %.0fms/step", d, ms);
+        else snprintf(timing, tn, "%s %.0fus/step", d, ms * 1000);
+    } else {
+        snprintf(timing, tn, "%s", d);
+    }
+}
+
+/* Appends "<sep>name: 0.1234" for each value; short names turn "accuracy"
+ * into "acc".  Returns the new length. */
+static int add_metrics(char *line, size_t size, int len, const char *sep, int shortnames,
+                       const char *const *names, const double *values, int nvalues)
+{
+    for (int i = 0; i < nvalues && len < (int)size - 64; i++) {
+        const char *nm = names && names[i] ? names[i] : "metric";
+        char sn[64];
+        snprintf(sn, sizeof sn, "%s", nm);
+        if (shortnames) {
+            char *p = strstr(sn, "accuracy");
+            if (p) memmove(p + 3, p + 8, strlen(p + 8) + 1);
+        }
+        char v[32];
+        if (isfinite(values[i])) snprintf(v, sizeof v, "%.4f", values[i]);
+        else snprintf(v, sizeof v, "%s", isnan(values[i]) ? "nan" : "inf");
+        len += snprintf(line + len, size - (size_t)len, "%s%s: %s", sep, sn, v);
+    }
+    return len;
+}
+
 int ml_format_epoch(char *buf, size_t n, int width, int epoch, int epochs, int64_t steps, double seconds,
                     const char *const *names, const double *values, int nvalues, int ascii)
 {
@@ -155,16 +191,7 @@ int ml_format_epoch(char *buf, size_t n, int width, int epoch, int epochs, int64
     if (epochs > 0) snprintf(head, sizeof head, "Epoch %*d/%d", ew, epoch, epochs);
     else snprintf(head, sizeof head, "Epoch %d", epoch);
     char d[32];
-    if (seconds < 10) snprintf(d, sizeof d, "%.1fs", seconds);
-    else fmt_duration(d, sizeof d, seconds);
-    if (steps > 0) {
-        double ms = seconds * 1000.0 / steps;
-        if (ms >= 1000) snprintf(timing, sizeof timing, "%s %.1fs/step", d, ms / 1000);
-        else if (ms >= 1) snprintf(timing, sizeof timing, "%s %.0fms/step", d, ms);
-        else snprintf(timing, sizeof timing, "%s %.0fus/step", d, ms * 1000);
-    } else {
-        snprintf(timing, sizeof timing, "%s", d);
-    }
+    fmt_timing(timing, sizeof timing, d, sizeof d, seconds, steps);
     /* long names, then short ones ("acc"), then tighter separators and less timing */
     for (int attempt = 0; attempt < 4; attempt++) {
         int shortnames = attempt >= 1;
@@ -173,24 +200,69 @@ int ml_format_epoch(char *buf, size_t n, int width, int epoch, int epochs, int64
         int len = snprintf(line, sizeof line, "%s", head);
         if (attempt <= 1) len += snprintf(line + len, sizeof line - (size_t)len, " - %s", timing);
         else if (attempt == 2) len += snprintf(line + len, sizeof line - (size_t)len, "  %s", d);
-        for (int i = 0; i < nvalues && len < (int)sizeof line - 64; i++) {
-            const char *nm = names && names[i] ? names[i] : "metric";
-            char sn[64];
-            snprintf(sn, sizeof sn, "%s", nm);
-            if (shortnames) {
-                char *p = strstr(sn, "accuracy");
-                if (p) memmove(p + 3, p + 8, strlen(p + 8) + 1);
-            }
-            char v[32];
-            if (isfinite(values[i])) snprintf(v, sizeof v, "%.4f", values[i]);
-            else snprintf(v, sizeof v, "%s", isnan(values[i]) ? "nan" : "inf");
-            len += snprintf(line + len, sizeof line - (size_t)len, "%s%s: %s", sep, sn, v);
-        }
+        add_metrics(line, sizeof line, len, sep, shortnames, names, values, nvalues);
         if (width <= 0 || ml_utf8_width(line) <= width || attempt == 3) {
             snprintf(buf, n, "%s", line);
             break;
         }
     }
+    return ml_utf8_width(buf);
+}
+
+int ml_format_steps(char *buf, size_t n, int width, int64_t done, int64_t total, double seconds,
+                    const char *const *names, const double *values, int nvalues, int ascii)
+{
+    if (!buf || n == 0) return 0;
+    buf[0] = 0;
+    (void)ascii; /* Keras's bar is ASCII everywhere */
+    if (total < 1) total = 1;
+    if (done < 0) done = 0;
+    if (done > total) done = total;
+    int finished = done >= total;
+    char count[64], timing[64], d[32];
+    int tw = snprintf(NULL, 0, "%lld", (long long)total);
+    snprintf(count, sizeof count, "%*lld/%lld", tw, (long long)done, (long long)total);
+    if (finished) {
+        fmt_timing(timing, sizeof timing, d, sizeof d, seconds, total);
+    } else if (done > 0 && seconds > 0) {
+        double eta = seconds * (double)(total - done) / (double)done;
+        if (eta < 59.5) snprintf(d, sizeof d, "%.0fs", eta);
+        else fmt_duration(d, sizeof d, eta);
+        snprintf(timing, sizeof timing, "ETA: %s", d);
+    } else {
+        snprintf(timing, sizeof timing, "ETA: -");
+        snprintf(d, sizeof d, "ETA: -");
+    }
+    /* a bar of 30, narrower ones (to 10) when needed; then short names; no
+     * per-step time; no bar; tighter separators; fewer values */
+    for (int level = 0;; level++) {
+        int shortnames = level >= 1, notime = level >= 2 && finished, nobar = level >= 3;
+        const char *sep = level >= 4 ? "  " : " - ";
+        int nv = level >= 5 ? nvalues - (level - 4) : nvalues;
+        if (nv < 0) nv = 0;
+        char line[1024], tail[1024];
+        int len = snprintf(line, sizeof line, "%s", count);
+        int tl = snprintf(tail, sizeof tail, "%s%s", sep, notime ? d : timing);
+        tl = add_metrics(tail, sizeof tail, tl, sep, shortnames, names, values, nv);
+        int barw = 30;
+        if (width > 0 && width - len - tl - 3 < barw) barw = width - len - tl - 3; /* " [" and "]" */
+        if (!nobar && barw >= 10) {
+            /* "[====>.....]", Keras's: the head is '=' once finished */
+            int fill = (int)((double)barw * (double)done / (double)total);
+            len += snprintf(line + len, sizeof line - (size_t)len, " [");
+            for (int i = 0; i < barw; i++) line[len++] = i < fill - 1 ? '=' : i == fill - 1 ? (finished ? '=' : '>') : '.';
+            line[len++] = ']';
+            line[len] = 0;
+        } else if (!nobar) {
+            continue; /* no room for a bar: try the next level */
+        }
+        snprintf(line + len, sizeof line - (size_t)len, "%s", tail);
+        if (width <= 0 || ml_utf8_width(line) <= width || nv == 0) {
+            snprintf(buf, n, "%s", line);
+            break;
+        }
+    }
+    if (width > 0 && ml_utf8_width(buf) > width) buf[width < (int)n ? width : (int)n - 1] = 0; /* ASCII */
     return ml_utf8_width(buf);
 }
 

@@ -651,6 +651,32 @@ static void test_progress_lines(void **state)
     ml_format_epoch(b, sizeof b, 80, 3, 10, 1500, 3.2, nm, v, 4, 0);
     assert_string_equal(b, "Epoch  3/10  3.2s  loss: 0.2960  acc: 0.9155  val_loss: 0.1654  val_acc: 0.9518");
 
+    /* Keras's per-batch line: finished (golden), then while the epoch runs */
+    ml_format_steps(b, sizeof b, 0, 1400, 1400, 3.2, nm, v, 4, 0);
+    assert_string_equal(b, "1400/1400 [==============================] - 3.2s 2ms/step - loss: 0.2960 - accuracy: 0.9155 - "
+                           "val_loss: 0.1654 - val_accuracy: 0.9518");
+    ml_format_steps(b, sizeof b, 0, 1400, 1400, 75, nm, v, 2, 0);
+    assert_string_equal(b, "1400/1400 [==============================] - 1:15 54ms/step - loss: 0.2960 - accuracy: 0.9155");
+    ml_format_steps(b, sizeof b, 0, 700, 1400, 1.6, nm, v, 2, 0);
+    assert_string_equal(b, " 700/1400 [==============>...............] - ETA: 2s - loss: 0.2960 - accuracy: 0.9155");
+    ml_format_steps(b, sizeof b, 0, 0, 1400, 0, nm, v, 0, 0);
+    assert_string_equal(b, "   0/1400 [..............................] - ETA: -");
+    ml_format_steps(b, sizeof b, 0, 100, 1400, 100, nm, v, 2, 0);
+    assert_string_equal(b, " 100/1400 [=>............................] - ETA: 21:40 - loss: 0.2960 - accuracy: 0.9155");
+    /* narrow: the bar narrows, then names shorten, per-step time and bar go, then values */
+    ml_format_steps(b, sizeof b, 120, 1400, 1400, 3.2, nm, v, 4, 0);
+    assert_string_equal(b, "1400/1400 [================] - 3.2s 2ms/step - loss: 0.2960 - accuracy: 0.9155 - "
+                           "val_loss: 0.1654 - val_accuracy: 0.9518");
+    ml_format_steps(b, sizeof b, 80, 1400, 1400, 3.2, nm, v, 4, 0);
+    assert_string_equal(b, "1400/1400  3.2s  loss: 0.2960  acc: 0.9155  val_loss: 0.1654  val_acc: 0.9518");
+    ml_format_steps(b, sizeof b, 80, 700, 1400, 1.6, nm, v, 2, 0);
+    assert_string_equal(b, " 700/1400 [===========>............] - ETA: 2s - loss: 0.2960 - accuracy: 0.9155");
+    for (int width = 10; width <= 140; width += 3) {
+        assert_true(ml_format_steps(b, sizeof b, width, 1400, 1400, 3.2, nm, v, 4, 0) <= width);
+        assert_true(ml_format_steps(b, sizeof b, width, 300, 1400, 3.2, nm, v, 2, 0) <= width);
+        assert_int_equal(ml_utf8_width(b), (int)strlen(b)); /* ASCII */
+    }
+
     ml_pbar p;
     ml_pbar_start(&p, 60, 1);
     assert_int_equal(ml_pbar_update(&p, "fit", 1, 100), 1);

@@ -118,6 +118,21 @@ describe("training", function()
     assert.is_true(math.abs(P:rows(1, 1):sum() - 1) < 1e-5)
   end)
 
+  it("prints as Keras's verbose says: 0 nothing, 1 and 2 one line per epoch off a terminal", function()
+    local X, y = ds.X:rows(1, 640), ds.y:rows(1, 640)
+    local function run(v)
+      return capture(function() mlp(8):fit(X, y, {epochs = 2, validation_split = 0.25, seed = 1, verbose = v}) end)
+    end
+    assert.are.equal("", run(0))
+    local one, two = run(1), run(2)
+    assert.truthy(one:find("^Epoch 1/2 [^\n]*val_loss: %d%.%d%d%d%d[^\n]*\nEpoch 2/2 [^\n]*$"))
+    local function untimed(s) return (s:gsub("%d+%.%ds", "T"):gsub("%d+[mu]s/step", "S")) end
+    assert.are.equal(untimed(one), untimed(two))
+    local ok, err = pcall(run, 3)
+    assert.is_false(ok)
+    assert.truthy(err:find("verbose must be 0, 1 or 2", 1, true))
+  end)
+
   it("gives the same weights for the same seed, and honours validation_data", function()
     local a, b = mlp(16), mlp(16)
     local opts = {epochs = 1, validation_data = {Xte, yte}, seed = 3, verbose = 0}
