@@ -442,8 +442,6 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     if (stop_all_sig) ml_interrupt_request();
     if (ml_interrupt_pending()) {
         if (r) r->interrupted = 1;
-        if (stop_all_sig == SIGHUP) luaL_error(L, "interrupted: mnistlab got SIGHUP (the terminal went away)");
-        if (stop_all_sig) luaL_error(L, "interrupted: mnistlab was asked to stop (signal %d)", (int)stop_all_sig);
         luaL_error(L, "interrupted");
     }
 }
@@ -745,6 +743,12 @@ nb_run_status nb_runner_run(nb_runner *r, const char *code, size_t n, const char
         rs = NB_RUN_INTERRUPTED;
         if (out) nb_output_note(out, "interrupted (as the cell ended)\n");
         else fprintf(stderr, "interrupted\n");
+    }
+    if (rs == NB_RUN_INTERRUPTED && stop_all_sig && out) {
+        nb_output_note(out, stop_all_sig == SIGHUP ? "[mnistlab got SIGHUP (the terminal went away) and stopped this cell]\n"
+                            : stop_all_sig == SIGTERM ? "[mnistlab got SIGTERM and stopped this cell]\n"
+                                                      : "[mnistlab was stopped by a signal and stopped this cell]\n");
+        if (r->host.changed) r->host.changed(r->host.ud);
     }
     ml_interrupt_clear();
     lua_settop(L, base);

@@ -34,7 +34,8 @@ static void on_fatal(int sig)
 
 static void install_fatal(void)
 {
-    static const int sigs[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGTERM, SIGHUP, SIGQUIT};
+    /* SIGHUP and SIGTERM are the TUI's own (tui.c): unsaved work is kept first */
+    static const int sigs[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGQUIT};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_fatal;

@@ -3,8 +3,10 @@
  * term_start() sets ncurses up (cbreak, so that Ctrl-C stays a signal that
  * stops a running cell; keypad; no echo; colours by role unless NO_COLOR);
  * term_stop() restores the terminal, and so do exit() and the fatal signals
- * (SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGTERM, SIGHUP, SIGQUIT), which
- * then take their default action. */
+ * (SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGQUIT), which then take their
+ * default action.  SIGHUP and SIGTERM are handled by tui.c, which keeps the
+ * unsaved work in a recovery file, then calls term_stop() and ends with the
+ * signal. */
 #ifndef ML_TUI_TERM_H
 #define ML_TUI_TERM_H
 

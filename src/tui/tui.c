@@ -18,10 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/progress.h"
 #include "notebook/notebook.h"
 #include "notebook/runner.h"
 #include "tui/doc.h"
+#include "tui/recover.h"
 #include "tui/term.h"
 
 #define MIN_COLS 40
@@ -50,7 +52,33 @@ typedef struct app {
     int quit;
     double last_poll, last_draw;
     int out_changed;
+    char *rec_ours;   /* the recovery file restored this session: gone once saved */
+    int fast_errs;    /* reads that failed at once in a row (a terminal gone without SIGHUP) */
 } app;
+
+/* ---- SIGHUP, SIGTERM: keep unsaved work, then go ----
+ * The handler only sets flags (and stops the running cell through the
+ * runner); the recovery file is written in normal context, by tui_main on
+ * its way out.  Every loop that waits for a key checks the flag. */
+static volatile sig_atomic_t hangup_sig;
+static void on_hangup(int sig)
+{
+    hangup_sig = sig;
+    nb_runner_stop_all(sig);
+}
+
+static void install_hangup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_hangup;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGHUP);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    /* no SA_RESTART: a blocking read or wait returns at once */
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 static double now_s(void)
 {
@@ -297,6 +325,7 @@ static void handle_resize(app *a)
 static void host_poll(void *ud)
 {
     app *a = ud;
+    if (hangup_sig) return; /* the terminal may be gone: nothing more is drawn */
     double t = now_s();
     if (t - a->last_poll < 0.03) return;
     a->last_poll = t;
@@ -392,6 +421,7 @@ static nb_run_status run_cell(app *a, int k)
 static void run_range(app *a, int from, int to)
 {
     for (int k = from; k <= to; k++) {
+        if (hangup_sig) return;
         a->sel = k;
         nb_run_status rs = run_cell(a, k);
         if (rs != NB_RUN_OK) {
@@ -404,6 +434,24 @@ static void run_range(app *a, int from, int to)
         }
     }
     if (to >= from) set_status(a, "ran cells %d to %d", from, to);
+}
+
+/* ---- reading keys ---- */
+
+/* get_wch, watching for a terminal that went away: SIGHUP sets hangup_sig;
+ * a terminal closed without it makes every read fail at once, which after
+ * a hundred in a row is taken as SIGHUP too.  Returns ERR on hangup. */
+static int read_key(app *a, wint_t *ch)
+{
+    if (hangup_sig) return ERR;
+    double t0 = now_s();
+    int r = get_wch(ch);
+    if (r == ERR && !hangup_sig && now_s() - t0 < 0.005) {
+        if (++a->fast_errs >= 100) on_hangup(SIGHUP);
+    } else {
+        a->fast_errs = 0;
+    }
+    return hangup_sig ? ERR : r;
 }
 
 /* ---- prompts ---- */
@@ -420,7 +468,11 @@ static int prompt(app *a, const char *label, char *buf, size_t n)
         attroff(A_REVERSE);
         refresh();
         wint_t ch;
-        int r = get_wch(&ch);
+        int r = read_key(a, &ch);
+        if (hangup_sig) {
+            curs_set(0);
+            return -1;
+        }
         if (r == ERR) continue;
         if (r == KEY_CODE_YES) {
             if (ch == KEY_RESIZE) {
@@ -477,7 +529,8 @@ static int ask(app *a, const char *question)
         put_text(a->rows - 1, 0, a->cols, question, A_REVERSE | A_BOLD);
         refresh();
         wint_t ch;
-        int r = get_wch(&ch);
+        int r = read_key(a, &ch);
+        if (hangup_sig) return 'c';
         if (r == KEY_CODE_YES && ch == KEY_RESIZE) {
             layout(a);
             draw(a);
@@ -576,12 +629,19 @@ static void edit_cell(app *a)
         _exit(127);
     }
     (void)editor;
+    int forwarded = 0;
     if (pid > 0)
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            if (hangup_sig && !forwarded) { /* the editor goes too; what it wrote is kept below */
+                kill(pid, hangup_sig);
+                forwarded = 1;
+            }
         }
     sigaction(SIGINT, &old, NULL);
-    term_resume();
-    layout(a);
+    if (!hangup_sig) {
+        term_resume();
+        layout(a);
+    }
     if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) == 127) {
         set_status(a, "the editor (%s) could not run; set $EDITOR", editor);
         unlink(path);
@@ -623,6 +683,16 @@ static void edit_cell(app *a)
 
 static void save_as(app *a);
 
+/* The restored recovery file is done with once its work is saved (or
+ * dropped on purpose). */
+static void drop_recovery(app *a)
+{
+    if (!a->rec_ours) return;
+    unlink(a->rec_ours);
+    free(a->rec_ours);
+    a->rec_ours = NULL;
+}
+
 static int save(app *a)
 {
     if (a->builtin && !a->path_owned) { /* never overwrite the shipped lab */
@@ -634,6 +704,7 @@ static int save(app *a)
         return -1;
     }
     a->nb.dirty = 0;
+    drop_recovery(a);
     set_status(a, "saved %s", a->path);
     return 0;
 }
@@ -659,6 +730,7 @@ static void save_as(app *a)
         a->path = a->path_owned = p;
     }
     a->nb.dirty = 0;
+    drop_recovery(a);
     set_status(a, "saved %s; s now saves there", a->path);
 }
 
@@ -707,7 +779,8 @@ static void show_help(app *a)
     refresh();
     wint_t ch;
     for (;;) { /* until a key: the main loop's read times out */
-        int r = get_wch(&ch);
+        int r = read_key(a, &ch);
+        if (hangup_sig) break;
         if (r == ERR) continue;
         if (r == KEY_CODE_YES && ch == KEY_RESIZE) layout(a);
         break;
@@ -780,7 +853,9 @@ static void k_quit(app *a)
             set_status(a, "not quitting");
             return;
         }
+        if (hangup_sig) return;
         if (r == 'y' && save(a)) return;
+        if (r == 'n') drop_recovery(a); /* its work is dropped on purpose */
     }
     a->quit = 1;
 }
@@ -861,6 +936,246 @@ static void dispatch(app *a, int code)
     set_status(a, "unknown key: ? lists the keys");
 }
 
+/* ---- recovery files: offered at start, written on SIGHUP/SIGTERM ---- */
+
+/* A box in the middle of the screen with `lines` (wrapped to fit); waits for
+ * one of `keys` (Esc gives the last).  Returns the key, 0 on hangup. */
+static int dialog(app *a, const char *const *lines, int n, const char *keys)
+{
+    for (;;) {
+        int w = a->cols - 4 < 76 ? a->cols - 4 : 76;
+        if (w < 20) w = 20;
+        /* wrap at spaces into rows of w - 4 */
+        char rows[40][160];
+        int nr = 0;
+        for (int i = 0; i < n && nr < 40; i++) {
+            const char *p = lines[i];
+            int first = 1;
+            /* "k  what k does": its wrapped lines are indented under the text */
+            int hang = p[0] && p[1] == ' ' && p[2] == ' ' ? 3 : 0;
+            while ((*p || first) && nr < 40) {
+                int avail = w - 4 - (first ? 0 : hang), len = (int)strlen(p);
+                int cut = len;
+                if (len > avail) {
+                    cut = avail;
+                    while (cut > 0 && p[cut] != ' ') cut--;
+                    if (cut == 0) cut = avail;
+                }
+                snprintf(rows[nr++], sizeof rows[0], "%*s%.*s", first ? 0 : hang, "", cut, p);
+                p += cut;
+                while (*p == ' ') p++;
+                first = 0;
+            }
+        }
+        int h = nr + 2 < a->rows ? nr + 2 : a->rows;
+        int y0 = (a->rows - h) / 2, x0 = (a->cols - w) / 2;
+        if (x0 < 0) x0 = 0;
+        for (int y = 0; y < h; y++) mvhline(y0 + y, x0, ' ', w);
+        if (a->ascii) {
+            mvhline(y0, x0, '-', w);
+            mvhline(y0 + h - 1, x0, '-', w);
+        } else {
+            mvhline_set(y0, x0, WACS_HLINE, w);
+            mvhline_set(y0 + h - 1, x0, WACS_HLINE, w);
+        }
+        for (int i = 0; i < nr && i + 1 < h - 1; i++) put_text(y0 + 1 + i, x0 + 2, w - 4, rows[i], i == 0 ? A_BOLD : A_NORMAL);
+        refresh();
+        wint_t ch;
+        int r = read_key(a, &ch);
+        if (hangup_sig) return 0;
+        if (r == KEY_CODE_YES && ch == KEY_RESIZE) {
+            layout(a);
+            build(a);
+            draw(a);
+            continue;
+        }
+        if (r != OK) continue;
+        if (ch == 27) return keys[strlen(keys) - 1];
+        if (ch < 128 && strchr(keys, (int)(ch | 0x20))) return (int)(ch | 0x20);
+    }
+}
+
+/* "2 cells edited, 3 outputs new or changed" */
+static void summarize(const notebook *old, const notebook *cur, char *buf, size_t n)
+{
+    int a = nb_ncells(old), b = nb_ncells(cur);
+    if (a != b) {
+        snprintf(buf, n, "%d cells (the notebook on disk has %d)", b, a);
+        return;
+    }
+    int edited = 0, outs = 0;
+    for (int i = 0, j = 0; i < old->nblocks && j < cur->nblocks; i++, j++) {
+        while (i < old->nblocks && old->blocks[i].kind != NB_CELL) i++;
+        while (j < cur->nblocks && cur->blocks[j].kind != NB_CELL) j++;
+        if (i >= old->nblocks || j >= cur->nblocks) break;
+        const nb_block *x = &old->blocks[i], *y = &cur->blocks[j];
+        edited += x->body_len != y->body_len || memcmp(x->raw + x->body_off, y->raw + y->body_off, x->body_len) != 0;
+        int ox = nb_output_of(old, i), oy = nb_output_of(cur, j);
+        if (ox < 0 || oy < 0) outs += ox != oy && (ox < 0) != (oy < 0);
+        else outs += old->blocks[ox].len != cur->blocks[oy].len ||
+                     memcmp(old->blocks[ox].raw, cur->blocks[oy].raw, old->blocks[ox].len) != 0;
+    }
+    char e[64] = "", o[64] = "";
+    if (edited) snprintf(e, sizeof e, "%d cell%s edited", edited, edited == 1 ? "" : "s");
+    if (outs) snprintf(o, sizeof o, "%d output%s new or changed", outs, outs == 1 ? "" : "s");
+    if (!edited && !outs) snprintf(buf, n, "the cells and outputs are the same, other text changed");
+    else snprintf(buf, n, "%s%s%s", e, edited && outs ? ", " : "", o);
+}
+
+static void free_rich(app *a)
+{
+    for (int i = 0; i < a->ncells; i++)
+        if (a->rich[i]) {
+            nb_output_free(a->rich[i]);
+            free(a->rich[i]);
+        }
+    free(a->rich);
+    a->rich = NULL;
+}
+
+/* The recovered document becomes the notebook, unsaved: the file on disk
+ * stays as it is until the user saves. */
+static int restore(app *a, const rec_file *r)
+{
+    notebook nb2;
+    nb_output **rich2 = NULL;
+    if (nb_parse(&nb2, r->doc, r->n)) return -1;
+    rich2 = calloc((size_t)nb_ncells(&nb2) + 1, sizeof *rich2);
+    nb2.path = strdup(a->path);
+    if (!rich2 || !nb2.path) {
+        free(rich2);
+        nb_free(&nb2);
+        return -1;
+    }
+    free_rich(a);
+    nb_free(&a->nb);
+    a->nb = nb2;
+    a->nb.dirty = 1;
+    a->rich = rich2;
+    a->ncells = nb_ncells(&a->nb);
+    a->sel = a->ncells ? 1 : 0;
+    a->top = 0;
+    free(a->rec_ours);
+    a->rec_ours = strdup(r->path);
+    a->rebuild = 1;
+    return 0;
+}
+
+/* At start: each recovery file of this notebook, newest first, is offered
+ * (restore, discard, keep for later); one that cannot be used is reported. */
+static void offer_recovery(app *a)
+{
+    rec_file *rf = NULL;
+    int n = rec_find(a->path, &rf);
+    int restored = -1, kept = 0, deleted = 0;
+    char done[600] = "";
+    for (int i = 0; i < n && !hangup_sig; i++) {
+        rec_file *r = &rf[i];
+        if (restored >= 0) {
+            kept++;
+            continue;
+        }
+        char when[64] = "an unknown time";
+        struct tm tmv;
+        if (r->when && localtime_r(&r->when, &tmv)) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tmv);
+        /* beside the notebook, its name is enough */
+        const char *slash = strrchr(a->path, '/'), *rslash = strrchr(r->path, '/');
+        int beside = (slash ? (size_t)(slash - a->path) : 0) == (rslash ? (size_t)(rslash - r->path) : 0) &&
+                     (!slash || strncmp(a->path, r->path, (size_t)(slash - a->path)) == 0);
+        const char *shown = beside && rslash ? rslash + 1 : r->path;
+        const char *base = slash ? slash + 1 : a->path;
+        char l1[PATH_MAX + 200], l2[PATH_MAX + 300], l3[400], l4[300];
+        int key;
+        if (r->unreadable || r->damaged) {
+            snprintf(l1, sizeof l1, "A recovery file of %s cannot be used", base);
+            snprintf(l2, sizeof l2, "%s (%s) %s: %s.", shown, when, r->unreadable ? "cannot be read" : "is damaged",
+                     r->why);
+            const char *lines[] = {l1, "", l2, "", "d  delete it",
+                                   "k  keep it (to look at it yourself; this comes back at the next start)"};
+            key = dialog(a, lines, 6, "dk");
+        } else {
+            char sum[200];
+            notebook rec;
+            if (nb_parse(&rec, r->doc, r->n) == ML_OK) {
+                summarize(&a->nb, &rec, sum, sizeof sum);
+                nb_free(&rec);
+            } else {
+                snprintf(sum, sizeof sum, "its contents");
+            }
+            snprintf(l1, sizeof l1, "Unsaved work on %s was kept", base);
+            snprintf(l2, sizeof l2, "When mnistlab was stopped by %s at %s, the unsaved changes went to %s: %s.",
+                     r->sig ? rec_signame(r->sig) : "a signal", when, shown, sum);
+            snprintf(l3, sizeof l3, "%s",
+                     r->orig_changed ? "Careful: the notebook has changed on disk since then." : "");
+            snprintf(l4, sizeof l4, "r  restore them, as unsaved changes (%s stays as it is until you save)", base);
+            const char *lines[] = {l1, "", l2, l3, l4, "d  discard them (delete the recovery file)",
+                                   "k  keep the file for later (this comes back at the next start)"};
+            key = dialog(a, lines, 7, "rdk");
+            if (key == 'r') {
+                if (restore(a, r) == 0) {
+                    restored = i;
+                    snprintf(done, sizeof done, "restored the unsaved work of %s: s saves it to %s", when, base);
+                    continue;
+                }
+                snprintf(done, sizeof done, "could not restore %s (out of memory); it is kept", shown);
+                kept++;
+                continue;
+            }
+        }
+        if (key == 'd') {
+            if (unlink(r->path) == 0) deleted++;
+            else {
+                snprintf(done, sizeof done, "could not delete %s: %s", r->path, strerror(errno));
+                kept++;
+            }
+        } else if (key == 'k') {
+            kept++;
+        }
+    }
+    if (n) {
+        char more[200] = "";
+        if (kept)
+            snprintf(more, sizeof more, "%s%d recovery file%s kept for later", done[0] ? "; " : "", kept,
+                     kept == 1 ? "" : "s");
+        else if (deleted && !done[0])
+            snprintf(more, sizeof more, "%d recovery file%s deleted", deleted, deleted == 1 ? "" : "s");
+        set_status(a, "%s%s", done, more);
+    }
+    rec_free(rf, n);
+    a->redraw = 1;
+}
+
+/* On SIGHUP/SIGTERM: the unsaved work to a recovery file (none when nothing
+ * differs from the file on disk).  Returns its path, or NULL (err says why
+ * when writing failed). */
+static char *keep_unsaved(app *a, int sig, char *err, size_t errn)
+{
+    err[0] = 0;
+    if (!a->nb.dirty) return NULL;
+    size_t n;
+    char *text = nb_serialize(&a->nb, &n);
+    if (!text) {
+        snprintf(err, errn, "%s", ml_last_error());
+        return NULL;
+    }
+    char *disk = NULL;
+    size_t dn = 0;
+    int same = 0;
+    if (ml_read_file(a->path, &disk, &dn) == ML_OK) {
+        same = dn == n && memcmp(disk, text, n) == 0;
+        free(disk);
+    }
+    char *rec = NULL;
+    if (!same) {
+        rec = rec_write(a->path, text, n, sig, a->rec_ours, a->builtin && !a->path_owned);
+        if (!rec) snprintf(err, errn, "%s", ml_last_error());
+    } else if (a->rec_ours) {
+        unlink(a->rec_ours); /* restored, and the notebook on disk is the same now */
+    }
+    free(text);
+    return rec;
+}
+
 /* ---- idle Ctrl-C ---- */
 static volatile sig_atomic_t idle_sigint;
 static void on_idle_sigint(int sig)
@@ -877,8 +1192,14 @@ int tui_main(const char *path, const tui_opts *opts)
     a.ascii = opts->ascii;
     a.builtin = opts->builtin;
     if (nb_read(&a.nb, path)) {
-        fprintf(stderr, "mnistlab: %s\n", ml_last_error());
-        return 1;
+        /* a notebook gone since its work was kept: start empty, restore is offered */
+        rec_file *rf = NULL;
+        int nrec = access(path, F_OK) != 0 ? rec_find(path, &rf) : 0;
+        rec_free(rf, nrec);
+        if (!nrec || nb_parse(&a.nb, "", 0)) {
+            fprintf(stderr, "mnistlab: %s\n", ml_last_error());
+            return 1;
+        }
     }
     nb_host host = {.progress = host_progress, .poll = host_poll, .changed = host_changed, .ud = &a};
     a.runner = nb_runner_new(&host);
@@ -898,6 +1219,7 @@ int tui_main(const char *path, const tui_opts *opts)
         free(a.rich);
         return 1;
     }
+    install_hangup();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_idle_sigint;
@@ -912,12 +1234,16 @@ int tui_main(const char *path, const tui_opts *opts)
     layout(&a);
     build(&a);
     set_status(&a, "%s", "welcome: n/p move between questions, r runs a cell, ? lists the keys");
-    while (!a.quit) {
+    timeout(500);
+    draw(&a);
+    offer_recovery(&a);
+    while (!a.quit && !hangup_sig) {
         if (a.rebuild) build(&a);
         if (a.redraw) draw(&a);
         wint_t ch;
         timeout(500);
-        int r = get_wch(&ch);
+        int r = read_key(&a, &ch);
+        if (hangup_sig) break;
         if (idle_sigint) {
             idle_sigint = 0;
             ml_interrupt_clear();
@@ -934,16 +1260,29 @@ int tui_main(const char *path, const tui_opts *opts)
             dispatch(&a, (int)ch);
         }
     }
+    /* SIGHUP or SIGTERM: unsaved work to a recovery file before anything
+     * touches the terminal (it may be gone), then the terminal restored, and
+     * the signal's own end (the shell sees "Hangup" / "Terminated") */
+    int sig = hangup_sig;
+    char *rec = NULL, err[600];
+    if (sig) rec = keep_unsaved(&a, sig, err, sizeof err);
     term_stop();
-    for (int i = 0; i < a.ncells; i++)
-        if (a.rich[i]) {
-            nb_output_free(a.rich[i]);
-            free(a.rich[i]);
-        }
-    free(a.rich);
+    if (rec)
+        fprintf(stderr, "mnistlab: %s: the unsaved changes to %s are kept in %s; the next start offers to restore them\n",
+                rec_signame(sig), a.path, rec);
+    else if (sig && err[0])
+        fprintf(stderr, "mnistlab: %s: could not keep the unsaved changes to %s: %s\n", rec_signame(sig), a.path, err);
+    free(rec);
+    free_rich(&a);
     free(a.path_owned);
+    free(a.rec_ours);
     doc_free(&a.d);
     nb_runner_free(a.runner);
     nb_free(&a.nb);
+    if (sig) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return 128 + sig;
+    }
     return 0;
 }
