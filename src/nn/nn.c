@@ -294,6 +294,9 @@ ml_status ml_nn_create(ml_nn **out, const ml_nn_spec *specs, int n, uint64_t see
         memcpy(shape, l->out, sizeof shape);
         if (l->s.kind == ML_NN_BATCHNORM) net->has_bn = 1;
     }
+    net->first_param = 0;
+    while (net->first_param < net->n - 1 && net->L[net->first_param].w_n + net->L[net->first_param].b_n == 0)
+        net->first_param++;
     if (nd != 1) {
         char got[96];
         nn_fmt_shape(got, sizeof got, nd, shape);
@@ -945,8 +948,9 @@ static void shard_task(void *vctx, int64_t b, int64_t e, int worker)
         w->loss = xent(net, out, c->y + r0, n, c->backward ? w->gout : NULL, 1.0f / (float)c->B, &fused, &w->correct);
         if (!c->backward) continue;
         float *g = w->gout;
-        for (int i = net->n - 1; i >= 0 && g; i--)
-            g = layer_backward(net, &net->L[i], &w->lb[i], w, g, n, i > 0 || c->need_gx, fused && i == net->n - 1);
+        const int last = c->need_gx ? 0 : net->first_param; /* below it nothing to learn */
+        for (int i = net->n - 1; i >= last && g; i--)
+            g = layer_backward(net, &net->L[i], &w->lb[i], w, g, n, i > last || c->need_gx, fused && i == net->n - 1);
         w->gx = g;
     }
 }

@@ -62,6 +62,7 @@ struct ml_nn {
     int nws;
     int64_t ws_cap;
     int has_bn;                  /* batch statistics: one shard per batch */
+    int first_param;             /* the first layer with parameters: backward stops there */
     /* compile */
     int compiled, from_logits;
     ml_nn_optimizer opt;
