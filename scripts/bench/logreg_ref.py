@@ -13,3 +13,8 @@ d = B.fashion()
 m, s = B.time(lambda: LogisticRegression(C=1.0, max_iter=100).fit(d.Xtr, d.ytr))
 B.report("LogisticRegression l2 lbfgs 100 it", s, "test accuracy", m.score(d.Xte, d.yte))
 sys.stderr.write("l2: n_iter %d\n" % m.n_iter_[0])
+
+for it in (25, 50, 1000):
+    mi, si = B.time(lambda: LogisticRegression(C=1.0, max_iter=it).fit(d.Xtr, d.ytr))
+    B.report("LogisticRegression l2 lbfgs %d it (lab)" % it, si, "test accuracy", mi.score(d.Xte, d.yte))
+    sys.stderr.write("l2 max_iter %d: n_iter %d\n" % (it, mi.n_iter_[0]))
