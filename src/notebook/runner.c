@@ -430,21 +430,30 @@ static int progress_fn(void *ud, const char *stage, int64_t done, int64_t total)
 
 /* Set by nb_runner_stop_all (a signal handler): every cell stops. */
 static volatile sig_atomic_t stop_all_sig;
+/* Ctrl-C seen while the current chunk runs. */
+static volatile sig_atomic_t sigints;
 
-/* An interrupt stays pending until the cell ends: code that catches the
- * error with pcall and goes on is interrupted again at its next hook (or
- * progress update in C), so Ctrl-C always gets back to the notebook. */
+/* The first Ctrl-C is an error the code may catch (a script that stops a
+ * fit and goes on).  From the second one on, and after nb_runner_stop_all,
+ * the interrupt stays pending until the chunk ends: code that catches every
+ * error and goes on is interrupted again at its next hook (or progress
+ * update in C), so it always gets back to the notebook. */
+static int sticky(void) { return sigints >= 2 || stop_all_sig; }
+
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     nb_runner *r = active;
     if (r && r->host.poll && !stop_all_sig) r->host.poll(r->host.ud);
-    if (stop_all_sig) ml_interrupt_request();
+    if (sticky()) ml_interrupt_request();
     if (ml_interrupt_pending()) {
+        if (!sticky()) ml_interrupt_clear();
         if (r) r->interrupted = 1;
         luaL_error(L, "interrupted");
     }
 }
+
+int nb_runner_sigints(void) { return sigints; }
 
 /* Make the running cell's hook fire at the next instruction (lua_sethook
  * may be called from a signal handler; lua.c does the same). */
@@ -456,6 +465,7 @@ static void hurry(void)
 static void on_sigint(int sig)
 {
     (void)sig;
+    if (sigints < 1000) sigints++;
     ml_interrupt_request();
     hurry();
 }
@@ -674,12 +684,14 @@ nb_run_status nb_runner_run(nb_runner *r, const char *code, size_t n, const char
     r->out = out;
     r->interrupted = 0;
     nb_run_status rs = NB_RUN_OK;
+    int pending = 0;
     if (st == LUA_OK) {
         struct sigaction sa, old;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_sigint;
         sigemptyset(&sa.sa_mask);
         ml_interrupt_clear();
+        sigints = 0;
         active = r;
         r->running = 1;
         sigaction(SIGINT, &sa, &old);
@@ -688,7 +700,8 @@ nb_run_status nb_runner_run(nb_runner *r, const char *code, size_t n, const char
         lua_sethook(L, NULL, 0, 0);
         /* Ctrl-C that came while the cell ended (in a long C call, or as
          * another error unwound it) still stops what comes next */
-        if (ml_interrupt_pending()) r->interrupted = 1;
+        pending = ml_interrupt_pending();
+        if (pending) r->interrupted = 1;
         sigaction(SIGINT, &old, NULL);
         r->running = 0;
         active = saved_active;
@@ -739,7 +752,7 @@ nb_run_status nb_runner_run(nb_runner *r, const char *code, size_t n, const char
             rs = NB_RUN_ERROR;
         }
     }
-    if (rs == NB_RUN_OK && r->interrupted) { /* it ended as Ctrl-C came */
+    if (rs == NB_RUN_OK && pending) { /* it ended as Ctrl-C came */
         rs = NB_RUN_INTERRUPTED;
         if (out) nb_output_note(out, "interrupted (as the cell ended)\n");
         else fprintf(stderr, "interrupted\n");

@@ -115,6 +115,9 @@ void nb_runner_stop_all(int sig);
 void nb_runner_stop_clear(void);
 /* The signal passed to nb_runner_stop_all, or 0. */
 int nb_runner_stopping(void);
+/* Ctrl-C seen while the current chunk runs: the first stops it with an
+ * error that code may catch; from the second on, nothing can catch it. */
+int nb_runner_sigints(void);
 
 /* Run a chunk.  `name` names it in messages ("cell 3").  Output goes to
  * `out`, or to stdout when out is NULL.  With `values`, the results of an

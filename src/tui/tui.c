@@ -238,6 +238,7 @@ static void draw_small(app *a)
 
 static const char *hints(const app *a)
 {
+    if (a->running && nb_runner_sigints() >= 1) return "stopping: Ctrl-C again stops even code that catches errors";
     if (a->running) return "running: Ctrl-C stops the cell";
     return a->cols >= 100 ? "n/p question  Tab cell  r run  a run to here  e edit  / search  s save  ? help  q quit"
                           : "n/p question  r run  a to here  e edit  / find  s save  ? help  q quit";

@@ -43,7 +43,8 @@ printf 'print("before")\nos.exit(3)\nprint("after")\n' > "$TMP/exit.lua"
 rc=$?
 check "mnistlab SCRIPT.lua: os.exit(3) ends the script with status 3" '[ $rc = 3 ] && [ "$(cat "$TMP/exit.out")" = before ]'
 
-# Ctrl-C reaches the notebook even through code that catches every error
+# Ctrl-C reaches the notebook even through code that catches every error:
+# the first one is an error such code catches, the second one is not
 printf '```lua\nwhile true do pcall(function() while true do end end) end\n```\n\n```lua\nprint("not reached")\n```\n' > "$TMP/pcall.md"
 "$MNISTLAB" run "$TMP/pcall.md" > "$TMP/pcall.out" 2>&1 &
 pid=$!
@@ -51,12 +52,17 @@ i=0
 while [ $i -lt 100 ] && ! grep -q "while true" "$TMP/pcall.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 sleep 0.3
 kill -INT $pid
+sleep 1
+alive=no
+kill -0 $pid 2>/dev/null && alive=yes
+kill -INT $pid 2>/dev/null
 i=0
 while [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 kill -0 $pid 2>/dev/null && kill -9 $pid
 wait $pid
 rc=$?
-check "SIGINT stops a loop that pcall()s every error: exit 1" '[ $rc = 1 ] && grep -q "^interrupted$" "$TMP/pcall.out" && ! grep -q "^not reached" "$TMP/pcall.out"'
+check "one SIGINT is caught by a loop that pcall()s every error" '[ $alive = yes ]'
+check "a second SIGINT stops it: exit 1, the next cell not run" '[ $rc = 1 ] && grep -q "^interrupted$" "$TMP/pcall.out" && ! grep -q "^not reached" "$TMP/pcall.out"'
 
 # ---- megabytes of output, headless ----
 printf '```lua\nfor i = 1, 200000 do print(i, ("x"):rep(40)) end\n```\n\n```lua\nprint("next cell")\n```\n' > "$TMP/big.md"
@@ -154,3 +160,18 @@ keys flood G
 check "TUI: G goes to the end, past the flood" 'wait_for flood "after the flood" 5'
 keys flood q n
 check "TUI: quits after the flood" 'wait_for flood "EXITED 0"'
+
+# Ctrl-C twice in the TUI stops a loop that catches every error
+printf '```lua\nwhile true do pcall(function() while true do end end) end\n```\n\n```lua\nprint("still here", 6 * 7)\n```\n' > "$TMP/pcall.md"
+start pcall 80 24 "'$MNISTLAB' pcall.md"
+wait_for pcall "cell 1" > /dev/null
+keys pcall r
+wait_for pcall "running: Ctrl-C stops the cell" > /dev/null
+keys pcall C-c
+check "TUI: the first Ctrl-C is caught by the cell; the status line says to press it again" 'wait_for pcall "stopping: Ctrl-C again stops even code that catches errors"'
+keys pcall C-c
+check "TUI: the second Ctrl-C stops it" 'wait_for pcall "cell 1 stopped: interrupted"'
+keys pcall Tab r
+check "TUI: the next cell runs" 'wait_for pcall "still here +42"'
+keys pcall q n
+wait_for pcall "EXITED 0" > /dev/null
