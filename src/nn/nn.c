@@ -71,25 +71,21 @@ int nn_fmt_shape(char *buf, size_t n, int nd, const int64_t *shape)
 
 /* ---------------------------------------------------------------- build */
 
-static void free_ws(nn_ws *w, int nl)
+static void free_buffers(ml_nn *net)
 {
-    if (w->lb)
-        for (int i = 0; i < nl; i++) {
-            nn_lbuf *b = &w->lb[i];
+    if (net->blk)
+        for (int i = 0; i < net->n; i++) {
+            nn_lbuf *b = &net->blk[i];
             free(b->y), free(b->dx), free(b->cols), free(b->mask), free(b->arg), free(b->xhat), free(b->mean),
                 free(b->invstd), free(b->sg);
         }
-    free(w->lb), free(w->dcols), free(w->gout), free(w->grads);
-    memset(w, 0, sizeof *w);
-}
-
-static void free_buffers(ml_nn *net)
-{
-    for (int i = 0; i < net->nws; i++) free_ws(&net->ws[i], net->n);
+    free(net->blk), free(net->blk_dcols), free(net->blk_gout), free(net->blk_grads);
+    net->blk = NULL, net->blk_dcols = net->blk_gout = net->blk_grads = NULL;
+    for (int i = 0; i < net->nws; i++) free(net->ws[i].lb);
     free(net->ws);
     net->ws = NULL;
     net->nws = 0;
-    net->ws_cap = 0;
+    net->ws_rows = 0;
 }
 
 void ml_nn_free(ml_nn *net)
@@ -97,6 +93,7 @@ void ml_nn_free(ml_nn *net)
     if (!net) return;
     free_buffers(net);
     free(net->L), free(net->params), free(net->grads), free(net->state), free(net->m), free(net->v);
+    free(net->sh_loss), free(net->sh_correct), free(net->tasks);
     free(net);
 }
 
@@ -360,22 +357,25 @@ float *ml_nn_layer_array(ml_nn *net, int i, const char *which, int64_t *n)
 
 /* ---------------------------------------------------------------- buffers */
 
-static int alloc_ws(ml_nn *net, nn_ws *w, int64_t b)
+/* Blocks for `rows` rows in all and `nws` slots (per-slot arrays: the
+ * parameter gradients, BN's statistics). */
+static int alloc_blocks(ml_nn *net, int nws, int64_t rows)
 {
     int64_t dc = 0;
-    int ok = (w->lb = calloc((size_t)net->n, sizeof *w->lb)) != NULL;
+    size_t r = (size_t)rows;
+    int ok = (net->blk = calloc((size_t)net->n, sizeof *net->blk)) != NULL;
     for (int i = 0; i < net->n && ok; i++) {
         nn_layer *l = &net->L[i];
-        nn_lbuf *lb = &w->lb[i];
-        size_t in = (size_t)(b * l->in_size), out = (size_t)(b * l->out_size);
+        nn_lbuf *lb = &net->blk[i];
+        size_t in = r * (size_t)l->in_size, out = r * (size_t)l->out_size;
         switch (l->s.kind) {
         case ML_NN_DENSE:
         case ML_NN_ACTIVATION:
             ok = (lb->y = malloc(out * sizeof(float))) && (lb->dx = malloc(in * sizeof(float)));
             break;
         case ML_NN_CONV2D: {
-            size_t nc = (size_t)b * l->Ho * l->Wo * (size_t)l->K;
-            if ((int64_t)nc > dc) dc = (int64_t)nc;
+            size_t nc = r * (size_t)l->Ho * l->Wo * (size_t)l->K;
+            if ((int64_t)l->Ho * l->Wo * l->K > dc) dc = (int64_t)l->Ho * l->Wo * l->K;
             ok = (lb->y = malloc(out * sizeof(float))) && (lb->dx = malloc(in * sizeof(float))) &&
                  (lb->cols = malloc(nc * sizeof(float)));
             break;
@@ -389,36 +389,65 @@ static int alloc_ws(ml_nn *net, nn_ws *w, int64_t b)
             break;
         case ML_NN_BATCHNORM:
             ok = (lb->y = malloc(out * sizeof(float))) && (lb->dx = malloc(in * sizeof(float))) &&
-                 (lb->xhat = malloc(out * sizeof(float))) && (lb->mean = malloc(sizeof(double) * (size_t)l->C)) &&
-                 (lb->invstd = malloc(sizeof(double) * (size_t)l->C)) &&
-                 (lb->sg = malloc(sizeof(double) * 2 * (size_t)l->C));
+                 (lb->xhat = malloc(out * sizeof(float))) &&
+                 (lb->mean = malloc(sizeof(double) * (size_t)l->C * (size_t)nws)) &&
+                 (lb->invstd = malloc(sizeof(double) * (size_t)l->C * (size_t)nws)) &&
+                 (lb->sg = malloc(sizeof(double) * 2 * (size_t)l->C * (size_t)nws));
             break;
         default:
             break;
         }
     }
-    if (ok && dc) ok = (w->dcols = malloc((size_t)dc * sizeof(float))) != NULL;
-    if (ok) ok = (w->gout = malloc((size_t)(b * ml_nn_output_size(net)) * sizeof(float))) != NULL;
-    if (ok) ok = (w->grads = malloc((size_t)(net->np + 1) * sizeof(float))) != NULL;
+    net->dcols_row = dc;
+    if (ok && dc) ok = (net->blk_dcols = malloc(r * (size_t)dc * sizeof(float))) != NULL;
+    if (ok) ok = (net->blk_gout = malloc(r * (size_t)ml_nn_output_size(net) * sizeof(float))) != NULL;
+    if (ok) ok = (net->blk_grads = malloc((size_t)nws * (size_t)(net->np + 1) * sizeof(float))) != NULL;
     return ok;
 }
 
-/* At least nws workspaces of at least cap samples each. */
-static ml_status ensure_ws(ml_nn *net, int nws, int64_t cap)
+/* Slots for a pass of nws shards of `stride` rows: slot s's buffers hold
+ * rows [s * stride, (s + 1) * stride) of the blocks, so that the slots' rows
+ * follow one another (phase 2 of a training step reads them as one batch). */
+static ml_status ensure_ws(ml_nn *net, int nws, int64_t stride)
 {
-    if (nws <= net->nws && cap <= net->ws_cap) return ML_OK;
-    int n2 = nws > net->nws ? nws : net->nws;
-    int64_t c2 = cap > net->ws_cap ? cap : net->ws_cap;
-    free_buffers(net);
-    net->ws = calloc((size_t)n2, sizeof *net->ws);
-    int ok = net->ws != NULL;
-    if (ok) net->nws = n2;
-    for (int i = 0; i < n2 && ok; i++) ok = alloc_ws(net, &net->ws[i], c2);
-    if (!ok) {
+    int64_t rows = (int64_t)nws * stride;
+    if (nws > net->nws || rows > net->ws_rows) {
+        int n2 = nws > net->nws ? nws : net->nws;
+        int64_t r2 = rows > net->ws_rows ? rows : net->ws_rows;
         free_buffers(net);
-        return ml_fail(ML_ENOMEM, "model: out of memory for %d x %lld samples", n2, (long long)c2);
+        int ok = (net->ws = calloc((size_t)n2, sizeof *net->ws)) != NULL;
+        if (ok) net->nws = n2;
+        for (int s = 0; s < n2 && ok; s++) ok = (net->ws[s].lb = calloc((size_t)net->n, sizeof(nn_lbuf))) != NULL;
+        if (ok) ok = alloc_blocks(net, n2, r2);
+        if (!ok) {
+            free_buffers(net);
+            return ml_fail(ML_ENOMEM, "model: out of memory for %lld samples", (long long)r2);
+        }
+        net->ws_rows = r2;
     }
-    net->ws_cap = c2;
+    const int64_t K = ml_nn_output_size(net);
+    for (int s = 0; s < nws; s++) {
+        nn_ws *w = &net->ws[s];
+        const int64_t r0 = s * stride;
+        for (int i = 0; i < net->n; i++) {
+            const nn_layer *l = &net->L[i];
+            const nn_lbuf *bk = &net->blk[i];
+            nn_lbuf *lb = &w->lb[i];
+            const int64_t in = r0 * l->in_size, out = r0 * l->out_size, C = l->C;
+            lb->y = bk->y ? bk->y + out : NULL;
+            lb->dx = bk->dx ? bk->dx + in : NULL;
+            lb->cols = bk->cols ? bk->cols + r0 * (int64_t)l->Ho * l->Wo * l->K : NULL;
+            lb->mask = bk->mask ? bk->mask + out : NULL;
+            lb->arg = bk->arg ? bk->arg + out : NULL;
+            lb->xhat = bk->xhat ? bk->xhat + out : NULL;
+            lb->mean = bk->mean ? bk->mean + s * C : NULL;
+            lb->invstd = bk->invstd ? bk->invstd + s * C : NULL;
+            lb->sg = bk->sg ? bk->sg + 2 * s * C : NULL;
+        }
+        w->dcols = net->blk_dcols ? net->blk_dcols + r0 * net->dcols_row : NULL;
+        w->gout = net->blk_gout + r0 * K;
+        w->grads = net->blk_grads + (size_t)s * (size_t)(net->np + 1);
+    }
     return ML_OK;
 }
 
@@ -760,8 +789,7 @@ static float *layer_backward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *
     case ML_NN_DENSE: {
         int64_t o = l->s.units, in = l->in_size;
         if (!skip_act) act_backward(l->s.act, lb->y, g, B * o, o);
-        ml_gemm(1, 0, in, o, B, 1, lb->x, in, g, o, 0, gW, o);
-        if (l->b_n) col_sums(g, B, o, gb);
+        lb->gin = g; /* the kernel's and the bias's gradients: phase 2, over the whole batch */
         if (!need_dx) return NULL;
         ml_gemm(0, 1, B, in, o, 1, g, o, W, o, 0, lb->dx, in);
         return lb->dx;
@@ -846,17 +874,6 @@ static double reg_loss(const ml_nn *net)
     return s;
 }
 
-static void add_reg_grads(ml_nn *net)
-{
-    for (int i = 0; i < net->n; i++) {
-        const nn_layer *l = &net->L[i];
-        if (l->s.l2 <= 0 || l->s.kind == ML_NN_BATCHNORM) continue;
-        const float *w = net->params + l->w_off;
-        float *g = net->grads + l->w_off, k = 2 * l->s.l2;
-        for (int64_t j = 0; j < l->w_n; j++) g[j] += k * w[j];
-    }
-}
-
 static ml_nn_act output_act(const ml_nn *net)
 {
     for (int i = net->n - 1; i >= 0; i--) {
@@ -920,32 +937,40 @@ static double xent(const ml_nn *net, const float *out, const float *y, int64_t B
 /* ---------------------------------------------------------------- shards */
 
 #define NN_SHARD 16 /* rows per shard in training (fixed: the result does not depend on threads) */
+#define NN_TASK 16384 /* parameters per block in phase 2 */
 
 typedef struct shard_ctx {
     ml_nn *net;
     const float *x, *y;
     int64_t B, sh;
+    int nsh;
     int training, backward, need_gx;
+    int per_worker; /* inference: slot = worker, else slot = shard */
     uint64_t seed, step;
     float *out;
+    int next;       /* the next shard to take */
 } shard_ctx;
 
+/* Phase 1: each taker of shards works them through until none is left. */
 static void shard_task(void *vctx, int64_t b, int64_t e, int worker)
 {
-    (void)worker;
+    (void)b, (void)e;
     shard_ctx *c = vctx;
     ml_nn *net = c->net;
     const int64_t d = net->in_size, K = ml_nn_output_size(net);
-    for (int64_t s = b; s < e; s++) {
-        nn_ws *w = &net->ws[s];
+    for (;;) {
+        int s = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED);
+        if (s >= c->nsh) break;
+        nn_ws *w = &net->ws[c->per_worker ? worker : s];
         int64_t r0 = s * c->sh, n = c->B - r0 < c->sh ? c->B - r0 : c->sh;
         if (c->training) ml_rng_seed_stream(&w->rng, c->seed, 2 + (c->step << 12) + (uint64_t)s);
         const float *out = forward(net, w, c->x + r0 * d, n, c->training);
         if (c->out) memcpy(c->out + r0 * K, out, sizeof(float) * (size_t)(n * K));
-        w->loss = 0, w->correct = 0, w->gx = NULL;
+        net->sh_loss[s] = 0, net->sh_correct[s] = 0, w->gx = NULL;
         if (!c->y) continue;
         int fused = 0;
-        w->loss = xent(net, out, c->y + r0, n, c->backward ? w->gout : NULL, 1.0f / (float)c->B, &fused, &w->correct);
+        net->sh_loss[s] = xent(net, out, c->y + r0, n, c->backward ? w->gout : NULL, 1.0f / (float)c->B, &fused,
+                               &net->sh_correct[s]);
         if (!c->backward) continue;
         float *g = w->gout;
         const int last = c->need_gx ? 0 : net->first_param; /* below it nothing to learn */
@@ -955,31 +980,139 @@ static void shard_task(void *vctx, int64_t b, int64_t e, int worker)
     }
 }
 
-/* One pass over B rows: forward (and backward into net->grads, L2 included).
+/* The parameter blocks of phase 2, largest first. */
+static ml_status build_tasks(ml_nn *net)
+{
+    int cap = 0, n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        n = 0;
+        for (int i = 0; i < net->n; i++) {
+            const nn_layer *l = &net->L[i];
+            if (l->w_n == 0 && l->b_n == 0) continue;
+            if (l->s.kind == ML_NN_DENSE) {
+                int64_t o = l->s.units, rows = NN_TASK / o > 0 ? NN_TASK / o : 1;
+                for (int64_t r = 0; r < l->in_size; r += rows) {
+                    int64_t r1 = r + rows < l->in_size ? r + rows : l->in_size;
+                    if (pass) net->tasks[n] = (nn_task){i, NN_T_DENSE_W, l->w_off + r * o, (r1 - r) * o, r, r1};
+                    n++;
+                }
+                if (l->b_n) {
+                    if (pass) net->tasks[n] = (nn_task){i, NN_T_DENSE_B, l->b_off, l->b_n, 0, 0};
+                    n++;
+                }
+                continue;
+            }
+            /* kernel and bias apart: the weight penalty is on the kernel only */
+            for (int part = 0; part < 2; part++) {
+                int64_t off = part ? l->b_off : l->w_off, cnt = part ? l->b_n : l->w_n;
+                for (int64_t j = 0; j < cnt; j += NN_TASK) {
+                    if (pass) net->tasks[n] = (nn_task){i, NN_T_SUM, off + j, cnt - j < NN_TASK ? cnt - j : NN_TASK, 0, 0};
+                    n++;
+                }
+            }
+        }
+        if (!pass) {
+            cap = n;
+            free(net->tasks);
+            if (!(net->tasks = malloc(sizeof(nn_task) * (size_t)(cap + 1)))) return ml_fail(ML_ENOMEM, "model: out of memory");
+        }
+    }
+    /* largest first (stable), so that the threads end together */
+    for (int a = 1; a < n; a++) {
+        nn_task t = net->tasks[a];
+        int b = a;
+        for (; b > 0 && net->tasks[b - 1].n < t.n; b--) net->tasks[b] = net->tasks[b - 1];
+        net->tasks[b] = t;
+    }
+    net->ntasks = n;
+    return ML_OK;
+}
+
+typedef struct opt_ctx {
+    ml_nn *net;
+    float alpha; /* Adam's bias-corrected step */
+} opt_ctx;
+static void opt_task(void *vctx, int64_t b, int64_t e, int worker);
+
+typedef struct phase2_ctx {
+    ml_nn *net;
+    int64_t B;
+    int nsh, step;
+    opt_ctx oc;
+    int next;
+} phase2_ctx;
+
+static void phase2_task(void *vctx, int64_t b, int64_t e, int worker)
+{
+    (void)b, (void)e, (void)worker;
+    phase2_ctx *c = vctx;
+    ml_nn *net = c->net;
+    for (;;) {
+        int k = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED);
+        if (k >= net->ntasks) break;
+        const nn_task *t = &net->tasks[k];
+        const nn_layer *l = &net->L[t->layer];
+        float *restrict g = net->grads + t->off;
+        if (t->kind == NN_T_DENSE_W) {
+            /* the slots' rows follow one another: slot 0's pointers see the whole batch */
+            const nn_lbuf *lb = &net->ws[0].lb[t->layer];
+            int64_t o = l->s.units, in = l->in_size;
+            ml_gemm(1, 0, t->r1 - t->r0, o, c->B, 1, lb->x + t->r0, in, lb->gin, o, 0, g, o);
+        } else if (t->kind == NN_T_DENSE_B) {
+            col_sums(net->ws[0].lb[t->layer].gin, c->B, l->s.units, g);
+        } else {
+            memcpy(g, net->ws[0].grads + t->off, sizeof(float) * (size_t)t->n);
+            for (int s = 1; s < c->nsh; s++) {
+                const float *restrict gs = net->ws[s].grads + t->off;
+                for (int64_t j = 0; j < t->n; j++) g[j] += gs[j];
+            }
+        }
+        if (l->s.l2 > 0 && l->s.kind != ML_NN_BATCHNORM && t->off < l->w_off + l->w_n) {
+            const float *restrict w = net->params + t->off;
+            const float k2 = 2 * l->s.l2;
+            for (int64_t j = 0; j < t->n; j++) g[j] += k2 * w[j];
+        }
+        if (c->step) opt_task(&c->oc, t->off, t->off + t->n, 0);
+    }
+}
+
+/* One pass over B rows: forward, and with `backward` the gradients into
+ * net->grads (L2 included), and with `step` the optimiser's update.
  * Returns the summed loss (without L2) and the number right. */
 static ml_status run_batch(ml_nn *net, const float *x, const float *y, int64_t B, int training, int backward,
-                           int need_gx, uint64_t seed, float *out, double *loss, int64_t *correct)
+                           int step, int need_gx, uint64_t seed, float *out, double *loss, int64_t *correct)
 {
+    const int threads = ml_get_threads();
     int64_t sh;
     if (backward || training) sh = net->has_bn ? B : NN_SHARD;
-    else sh = (B + ml_get_threads() - 1) / ml_get_threads();
+    else sh = (B + threads - 1) / threads;
     if (sh < 1) sh = 1;
-    int nsh = (int)((B + sh - 1) / sh);
-    ml_status st = ensure_ws(net, nsh, sh);
+    int nsh = (int)((B + sh - 1) / sh), per_worker = !backward && !training;
+    int workers = nsh < threads ? nsh : threads;
+    ml_status st = ensure_ws(net, per_worker ? workers : nsh, sh);
     if (st) return st;
-    shard_ctx c = {net, x, y, B, sh, training, backward, need_gx, seed, (uint64_t)net->t, out};
-    ml_parallel_for(nsh, 1, shard_task, &c);
+    if (nsh > net->sh_cap) {
+        free(net->sh_loss), free(net->sh_correct);
+        net->sh_loss = malloc(sizeof(double) * (size_t)nsh);
+        net->sh_correct = malloc(sizeof(int64_t) * (size_t)nsh);
+        net->sh_cap = net->sh_loss && net->sh_correct ? nsh : 0;
+        if (!net->sh_cap) return ml_fail(ML_ENOMEM, "model: out of memory");
+    }
+    if (backward && !net->tasks && (st = build_tasks(net))) return st;
+    shard_ctx c = {net, x, y, B, sh, nsh, training, backward, need_gx, per_worker, seed, (uint64_t)net->t, out, 0};
+    ml_parallel_for(workers, 1, shard_task, &c);
     double ls = 0;
     int64_t right = 0;
-    for (int s = 0; s < nsh; s++) ls += net->ws[s].loss, right += net->ws[s].correct;
+    for (int s = 0; s < nsh; s++) ls += net->sh_loss[s], right += net->sh_correct[s];
     if (backward) {
-        memcpy(net->grads, net->ws[0].grads, sizeof(float) * (size_t)net->np);
-        for (int s = 1; s < nsh; s++) {
-            const float *restrict gs = net->ws[s].grads;
-            float *restrict g = net->grads;
-            for (int64_t j = 0; j < net->np; j++) g[j] += gs[j];
+        phase2_ctx p = {net, B, nsh, step && net->compiled, {net, 0}, 0};
+        if (p.step) {
+            net->t++;
+            if (net->opt.kind == ML_OPT_ADAM)
+                p.oc.alpha = (float)(net->opt.learning_rate * sqrt(1 - pow(net->opt.beta_2, (double)net->t)) /
+                                     (1 - pow(net->opt.beta_1, (double)net->t)));
         }
-        add_reg_grads(net);
+        ml_parallel_for(net->ntasks < threads ? net->ntasks : threads, 1, phase2_task, &p);
     }
     if (loss) *loss = ls;
     if (correct) *correct = right;
@@ -1000,7 +1133,7 @@ ml_status ml_nn_loss_grad(ml_nn *net, const float *x, const float *y, int64_t b,
     int64_t t = net->t;
     net->t = 0;
     double l = 0;
-    ml_status st = run_batch(net, x, y, b, training, 1, gx != NULL, dropout_seed, NULL, &l, NULL);
+    ml_status st = run_batch(net, x, y, b, training, 1, 0, gx != NULL, dropout_seed, NULL, &l, NULL);
     net->t = t;
     ns = 0;
     for (int i = 0; i < net->n && ns < 64; i++)
@@ -1093,11 +1226,6 @@ __attribute__((target("avx"))) static int64_t adam_avx(float *restrict p, float 
 }
 #endif
 
-typedef struct opt_ctx {
-    ml_nn *net;
-    float alpha; /* Adam's bias-corrected step */
-} opt_ctx;
-
 /* The update of parameters [b, e): element-wise, so any split gives the same result. */
 static void opt_task(void *vctx, int64_t b, int64_t e, int worker)
 {
@@ -1174,16 +1302,6 @@ static void opt_task(void *vctx, int64_t b, int64_t e, int worker)
     }
 }
 
-static void opt_step(ml_nn *net)
-{
-    net->t++;
-    opt_ctx c = {net, 0};
-    if (net->opt.kind == ML_OPT_ADAM)
-        c.alpha = (float)(net->opt.learning_rate * sqrt(1 - pow(net->opt.beta_2, (double)net->t)) /
-                          (1 - pow(net->opt.beta_1, (double)net->t)));
-    ml_parallel_for(net->np, 16384, opt_task, &c);
-}
-
 /* ---------------------------------------------------------------- labels, inputs */
 
 static ml_status check_xy(const ml_nn *net, const ml_tensor *X, const ml_tensor *y, const char *xn, const char *yn)
@@ -1224,7 +1342,7 @@ static ml_status run_eval(ml_nn *net, const ml_tensor *X, const ml_tensor *y, fl
         int64_t b = n - s < chunk ? n - s : chunk, c = 0;
         double l = 0;
         if ((s / chunk) % 8 == 0 && (st = ml_progress_update(p, "predict", s, n))) return st;
-        if ((st = run_batch(net, X->data + s * net->in_size, y ? y->data + s : NULL, b, 0, 0, 0, 0,
+        if ((st = run_batch(net, X->data + s * net->in_size, y ? y->data + s : NULL, b, 0, 0, 0, 0, 0,
                             out ? out + s * K : NULL, &l, &c)))
             return st;
         ls += l, right += c;
@@ -1306,9 +1424,8 @@ ml_status ml_nn_train_batch(ml_nn *net, const float *x, const float *y, int64_t 
 {
     if (!net->compiled) return ml_fail(ML_ESTATE, "fit: the model is not compiled: call compile{...} first");
     double l = 0;
-    ml_status st = run_batch(net, x, y, b, 1, 1, 0, seed, NULL, &l, NULL);
+    ml_status st = run_batch(net, x, y, b, 1, 1, 1, 0, seed, NULL, &l, NULL);
     if (st) return st;
-    opt_step(net);
     if (loss) *loss = l / (double)b + reg_loss(net);
     return ML_OK;
 }
@@ -1421,12 +1538,11 @@ ml_status ml_nn_fit(ml_nn *net, const ml_tensor *X, const ml_tensor *y, const ml
             }
             int64_t c = 0;
             double l = 0;
-            if ((st = run_batch(net, xb, yb, b, 1, 1, 0, o->seed, NULL, &l, &c))) break;
+            if ((st = run_batch(net, xb, yb, b, 1, 1, 1, 0, o->seed, NULL, &l, &c))) break;
             lsum += l;
             right += c;
             h->run_loss = lsum / (double)(b0 + b);
             h->run_accuracy = (double)right / (double)(b0 + b);
-            opt_step(net);
         }
         if (st) {
             if (st != ML_ECANCELLED) h->interrupted = 0;

@@ -18,7 +18,7 @@ typedef struct nn_layer {
     int64_t K;                   /* kh * kw * C */
 } nn_layer;
 
-/* One layer's buffers in one workspace, sized for ws_cap samples. */
+/* One layer's buffers in one slot (see nn_ws). */
 typedef struct nn_lbuf {
     float *y;                    /* own output */
     float *dx;                   /* gradient of the input */
@@ -29,24 +29,40 @@ typedef struct nn_lbuf {
     double *mean, *invstd, *sg;  /* BN: batch statistics (C each), sums (2C) */
     const float *x;              /* input of the current pass */
     float *outp;                 /* output of the current pass (y or x) */
+    float *gin;                  /* Dense, after backward: gradient wrt its pre-activation output */
     int dropped;                 /* Dropout active in this pass */
     int training;                /* BN: batch statistics in this pass */
 } nn_lbuf;
 
-/* A workspace: what one shard of a batch needs for forward and backward.
- * A batch is cut into shards of fixed size, each worked through on its own
- * (in parallel), and the shards' gradients are summed in shard order: the
- * result does not depend on the number of threads. */
+/* A slot: the buffers one shard of a batch needs for forward and backward.
+ * A batch is cut into shards of a fixed number of rows.  Training runs in two
+ * phases: (1) each shard, on its own slot and in parallel, goes forward and
+ * back, keeping the gradient wrt every layer's output, and the convolution
+ * and normalisation layers' parameter gradients of the shard; (2) the
+ * parameters, cut into fixed blocks (nn_task), are worked through in
+ * parallel: a Dense kernel's gradient is one product over the whole batch
+ * (the slots' rows lie one after the other in memory), the others are the
+ * shards' gradients summed in shard order, then the weight penalty and the
+ * optimiser's update of the block.  No result depends on which thread ran
+ * what: the weights are the same whatever the number of threads.  In
+ * inference a slot belongs to a thread, which runs shard after shard. */
 typedef struct nn_ws {
     nn_lbuf *lb;                 /* one per layer */
     float *dcols;                /* Conv2D backward scratch */
     float *gout;                 /* gradient of the loss wrt the output */
-    float *grads;                /* this shard's parameter gradients */
+    float *grads;                /* this shard's parameter gradients (Conv2D, BN) */
     float *gx;                   /* gradient wrt the input (borrowed) */
     ml_rng rng;                  /* dropout masks */
-    double loss;
-    int64_t correct;
 } nn_ws;
+
+/* A block of parameters for phase 2 of a training step. */
+typedef struct nn_task {
+    int layer;
+    int kind;                    /* NN_T_DENSE_W, NN_T_DENSE_B, NN_T_SUM */
+    int64_t off, n;              /* parameters [off, off + n) */
+    int64_t r0, r1;              /* NN_T_DENSE_W: kernel rows (inputs) r0..r1-1 */
+} nn_task;
+enum { NN_T_DENSE_W, NN_T_DENSE_B, NN_T_SUM };
 
 struct ml_nn {
     ml_nn_spec input;
@@ -58,9 +74,17 @@ struct ml_nn {
     int64_t np;
     float *state;
     int64_t ns;
-    nn_ws *ws;
+    nn_ws *ws;                   /* slots */
     int nws;
-    int64_t ws_cap;
+    int64_t ws_rows;             /* rows the blocks below hold (all slots together) */
+    nn_lbuf *blk;                /* per layer: the blocks the slots' buffers point into */
+    float *blk_dcols, *blk_gout, *blk_grads;
+    int64_t dcols_row;           /* dcols floats per row */
+    double *sh_loss;             /* per shard of the running pass */
+    int64_t *sh_correct;
+    int sh_cap;
+    nn_task *tasks;              /* phase 2 of a training step */
+    int ntasks;
     int has_bn;                  /* batch statistics: one shard per batch */
     int first_param;             /* the first layer with parameters: backward stops there */
     /* compile */
