@@ -199,7 +199,14 @@ void nb_output_finish(nb_output *o)
     o->cut = 0;
     size_t have = o->tail_total < o->tail_cap ? (size_t)o->tail_total : o->tail_cap;
     char *t = malloc(have + 1);
-    if (!t) have = 0;
+    if (!t) {
+        free(o->tail);
+        o->tail = NULL;
+        o->tail_cap = o->tail_pos = 0;
+        o->tail_total = 0;
+        nb_output_note(o, "[mnistlab cut this output here: out of memory for its end]\n");
+        return;
+    }
     size_t start = o->tail_total < o->tail_cap ? 0 : o->tail_pos;
     for (size_t i = 0; i < have; i++) t[i] = o->tail[(start + i) % o->tail_cap];
     free(o->tail);
@@ -690,7 +697,8 @@ nb_run_status nb_runner_run(nb_runner *r, const char *code, size_t n, const char
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_sigint;
         sigemptyset(&sa.sa_mask);
-        ml_interrupt_clear();
+        if (stop_all_sig) ml_interrupt_request(); /* stopping: C loops too, from the start */
+        else ml_interrupt_clear();
         sigints = 0;
         active = r;
         r->running = 1;
