@@ -10,7 +10,7 @@
 -- side, one fold (the first of the lab's folds) is fitted and scored per kernel
 -- at full size; the bench's lab summary counts each 5 times (one per fold).
 -- bench: repeats=1
--- bench: limit=600
+-- bench: limit=900
 -- bench: weight=5
 local ml = require "mnistlab"
 local B = require "_bench"

@@ -15,7 +15,7 @@
 --   cnn1                       CNN1, conv32-pool-conv64-pool-conv32-dense64-dropout 0.1 (15); the issue's CNN criterion
 -- MNISTLAB_BENCH_NN=mlp (the issue's MLP only), cnn (CNN1 only) or lab (the others).
 -- bench: repeats=2
--- bench: limit=900
+-- bench: limit=1500
 -- bench: weight=7
 local ml = require "mnistlab"
 local B = require "_bench"
