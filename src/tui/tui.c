@@ -75,9 +75,14 @@ static void install_hangup(void)
     sigemptyset(&sa.sa_mask);
     sigaddset(&sa.sa_mask, SIGHUP);
     sigaddset(&sa.sa_mask, SIGTERM);
-    /* no SA_RESTART: a blocking read or wait returns at once */
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* no SA_RESTART: a blocking read or wait returns at once.  A signal
+     * ignored from the start (nohup) stays ignored. */
+    static const int sigs[] = {SIGHUP, SIGTERM};
+    for (int i = 0; i < 2; i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
 }
 
 static double now_s(void)

@@ -176,6 +176,23 @@ while [ $i -lt 100 ] && kill -0 "$(pid gone)" 2>/dev/null; do sleep 0.1; i=$((i 
 check "the terminal closed under the app: it ends" '! kill -0 "$(pid gone)" 2>/dev/null'
 check "the terminal closed under the app: the unsaved output is in the recovery file" '[ -f "$REC" ] && grep -q "^first cell	42$" "$REC" && cmp -s "$TMP/rec.md" "$TMP/rec.orig"'
 
+# ---- SIGHUP ignored from the start (as nohup does): kept ignored; when the
+# terminal closes, reads fail at once and the work is kept all the same ----
+mv "$REC" "$TMP/rec.gone"
+T new-session -d -s ign -x 100 -y 30 \
+    "cd '$TMP' && sh -c 'trap \"\" HUP; echo \$\$ > ign.pid; exec \"\$0\" rec.md' '$MNISTLAB'; echo EXITED \$?; sleep 600"
+wait_for ign "Recovery test" > /dev/null
+keys ign r
+wait_for ign "cell 1 ran" > /dev/null
+kill -HUP "$(pid ign)"
+sleep 0.5
+check "SIGHUP ignored from the start stays ignored" 'wait_for ign "cell 1 ran" && kill -0 "$(pid ign)" && [ ! -e "$REC" ]'
+T kill-session -t ign
+i=0
+while [ $i -lt 100 ] && kill -0 "$(pid ign)" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+check "then the terminal closes: the app notices, keeps the work and ends" '! kill -0 "$(pid ign)" 2>/dev/null && [ -f "$REC" ] && grep -q "^first cell	42$" "$REC"'
+mv "$TMP/rec.gone" "$REC"
+
 # ---- a file kept for later is never overwritten: the next one gets -2 ----
 start keep2
 wait_for keep2 "Unsaved work on rec.md was kept" > /dev/null
