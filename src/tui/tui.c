@@ -20,6 +20,7 @@
 
 #include "core/fileio.h"
 #include "core/progress.h"
+#include "plot/plot.h"
 #include "notebook/notebook.h"
 #include "notebook/runner.h"
 #include "tui/doc.h"
@@ -47,7 +48,10 @@ typedef struct app {
     int running; /* running cell number, 0 if none */
     int rebuild, redraw;
     char status[512];
-    char progress[160];
+    char progress[640];
+    char prog_stage[64];   /* the stage being timed, and since when, for the ETA */
+    double prog_t0;
+    int64_t prog_done;
     char search[128];
     int quit;
     double last_poll, last_draw;
@@ -301,7 +305,7 @@ static void draw(app *a)
     attron(A_REVERSE);
     mvhline(a->rows - 1, 0, ' ', a->cols);
     attroff(A_REVERSE);
-    char st[700];
+    char st[1024];
     if (a->running && a->progress[0]) snprintf(st, sizeof st, " %s  |  %s", a->progress, hints(a));
     else if (a->status[0]) snprintf(st, sizeof st, " %s", a->status);
     else snprintf(st, sizeof st, " %s", hints(a));
@@ -353,14 +357,24 @@ static void host_poll(void *ud)
     if (a->rebuild || a->redraw || t - a->last_draw > 0.25) draw(a);
 }
 
+/* The status line while a cell runs: the plot layer's progress bar
+ * ("fit  45% ████▌░░░ 630/1400  820/s  ETA 0:05"), timed from the moment
+ * this stage started (a new name, or a count that went back, starts anew:
+ * each epoch of a network restarts its batch count). */
 static void host_progress(void *ud, const char *stage, int64_t done, int64_t total)
 {
     app *a = ud;
-    if (total > 0)
-        snprintf(a->progress, sizeof a->progress, "%s %lld/%lld (%d%%)", stage ? stage : "working", (long long)done,
-                 (long long)total, (int)(100.0 * (double)done / (double)total));
-    else
-        snprintf(a->progress, sizeof a->progress, "%s %lld", stage ? stage : "working", (long long)done);
+    double t = now_s();
+    if (!stage) stage = "working";
+    if (strncmp(a->prog_stage, stage, sizeof a->prog_stage - 1) != 0 || done < a->prog_done) {
+        snprintf(a->prog_stage, sizeof a->prog_stage, "%s", stage);
+        a->prog_t0 = t;
+    }
+    a->prog_done = done;
+    int w = a->cols * 3 / 5;
+    if (w > 90) w = 90;
+    if (w < 20) w = 20;
+    ml_format_progress(a->progress, sizeof a->progress, w, stage, done, total, t - a->prog_t0, a->ascii);
 }
 
 static void host_changed(void *ud)
@@ -396,6 +410,8 @@ static nb_run_status run_cell(app *a, int k)
     nb_output_init(out);
     a->running = k;
     a->progress[0] = 0;
+    a->prog_stage[0] = 0;
+    a->prog_done = 0;
     snprintf(a->progress, sizeof a->progress, "running cell %d", k);
     a->status[0] = 0;
     build(a);

@@ -111,7 +111,7 @@ EOF
 start long 80 24 "'$MNISTLAB' long.md"
 wait_for long "cell 1" > /dev/null
 keys long r
-check "a long C loop shows its progress on the status line" 'wait_for long "kmeans [0-9]+/100 [0-9]+/500"'
+check "a long C loop shows its progress on the status line, as a bar with an ETA" 'wait_for long "kmeans [0-9]+/100 +[0-9]+% [░▏▎▍▌▋▊▉█]+ [0-9]+/500 .*ETA"'
 keys long C-c
 check "Ctrl-C stops the C loop; the app stays up" 'wait_for long "cell 1 stopped: .*interrupted" && ! grep -q EXITED "$TMP/pane"'
 keys long Tab r
