@@ -580,6 +580,272 @@ static void col2im_task(void *vctx, int64_t b, int64_t e, int worker)
     }
 }
 
+/* ---------------------------------------------------------------- one-channel convolution */
+
+/* The first convolution of an image network sees one channel: im2col would
+ * copy kh*kw floats per output pixel and the product, with k = 9, runs far
+ * below the machine's peak.  Here each output pixel's filters are summed
+ * directly, eight filters per vector, in registers, with bias and ReLU on the
+ * way out; the kernel's gradient likewise, tap after tap, pixel after pixel,
+ * in a fixed order (so the same on any number of threads).  Filters: a
+ * multiple of 8, at most 64. */
+typedef float nn_v8 __attribute__((vector_size(32)));
+typedef float nn_v8u __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t nn_i8 __attribute__((vector_size(32)));
+typedef int32_t nn_i8u __attribute__((vector_size(32), aligned(4), may_alias));
+/* four lanes: plain SSE2, the baseline every x86-64 has (eight-lane generic
+ * vectors are split into slow pieces without AVX) */
+typedef float nn_v4 __attribute__((vector_size(16)));
+typedef float nn_v4u __attribute__((vector_size(16), aligned(4), may_alias));
+typedef int32_t nn_i4 __attribute__((vector_size(16)));
+typedef int32_t nn_i4u __attribute__((vector_size(16), aligned(4), may_alias));
+#define NN_LD4(p) ((nn_v4)(*(const nn_v4u *)(const void *)(p)))
+#define NN_ST4(p, v) (*(nn_v4u *)(void *)(p) = (v))
+#define NN_LD(p) ((nn_v8)(*(const nn_v8u *)(const void *)(p)))
+#define NN_ST(p, v) (*(nn_v8u *)(void *)(p) = (v))
+
+static int conv1c_ok(const nn_layer *l)
+{
+    return l->C == 1 && l->s.units % 8 == 0 && l->s.units <= 64 && l->kh * l->kw <= 12 &&
+           (l->s.act == ML_ACT_RELU || l->s.act == ML_ACT_LINEAR);
+}
+
+/* kh x kw taps given as KH, KW (constants when inlined: 3 x 3 unrolled) or 0
+ * (read from the layer). */
+static inline __attribute__((always_inline)) void conv1c_fwd_body(const nn_layer *l, const float *restrict x,
+                                                                  const float *restrict W, const float *bias,
+                                                                  float *restrict y, int64_t B, const int NV,
+                                                                  const int KH, const int KW)
+{
+    const int H = l->H, Wd = l->W, Ho = l->Ho, Wo = l->Wo, sh = l->sh, sw = l->sw;
+    const int kh = KH ? KH : l->kh, kw = KW ? KW : l->kw;
+    const int F = NV * 8, relu = l->s.act == ML_ACT_RELU;
+    nn_v8 b0[8];
+    for (int v = 0; v < NV; v++) b0[v] = bias ? NN_LD(bias + 8 * v) : (nn_v8){0};
+    for (int64_t n = 0; n < B; n++) {
+        const float *xs = x + n * (int64_t)H * Wd;
+        float *ys = y + n * (int64_t)Ho * Wo * F;
+        for (int oh = 0; oh < Ho; oh++) {
+            const int ih0 = oh * sh - l->pad_t, rows_in = ih0 >= 0 && ih0 + kh <= H;
+            int ow = 0;
+            if (rows_in && NV <= 4) {
+                /* two pixels at a time, every tap inside the image */
+                for (; ow + 1 < Wo; ow += 2) {
+                    const int iw0 = ow * sw - l->pad_l;
+                    if (iw0 < 0 || iw0 + sw + kw > Wd) {
+                        if (iw0 < 0) break;
+                        break;
+                    }
+                    nn_v8 a0[4], a1[4];
+                    for (int v = 0; v < NV; v++) a0[v] = a1[v] = b0[v];
+                    const float *xr = xs + (int64_t)ih0 * Wd + iw0;
+                    for (int ki = 0; ki < kh; ki++)
+                        for (int kj = 0; kj < kw; kj++) {
+                            const float x0 = xr[ki * Wd + kj], x1 = xr[ki * Wd + kj + sw];
+                            const float *wr = W + (ki * kw + kj) * F;
+                            for (int v = 0; v < NV; v++) {
+                                const nn_v8 wv = NN_LD(wr + 8 * v);
+                                a0[v] += x0 * wv;
+                                a1[v] += x1 * wv;
+                            }
+                        }
+                    float *yo = ys + ((int64_t)oh * Wo + ow) * F;
+                    for (int v = 0; v < NV; v++) {
+                        nn_v8 p0 = a0[v], p1 = a1[v];
+                        if (relu) p0 = (nn_v8)((nn_i8)p0 & (p0 > 0)), p1 = (nn_v8)((nn_i8)p1 & (p1 > 0));
+                        NN_ST(yo + 8 * v, p0);
+                        NN_ST(yo + F + 8 * v, p1);
+                    }
+                }
+            }
+            /* the rest, one pixel at a time, taps outside the image skipped */
+            for (int ow2 = 0; ow2 < Wo; ow2++) {
+                if (ow2 < ow && rows_in) continue;
+                const int iw0 = ow2 * sw - l->pad_l;
+                const int ki0 = ih0 < 0 ? -ih0 : 0, ki1 = ih0 + kh > H ? H - ih0 : kh;
+                const int kj0 = iw0 < 0 ? -iw0 : 0, kj1 = iw0 + kw > Wd ? Wd - iw0 : kw;
+                nn_v8 acc[8];
+                for (int v = 0; v < NV; v++) acc[v] = b0[v];
+                for (int ki = ki0; ki < ki1; ki++)
+                    for (int kj = kj0; kj < kj1; kj++) {
+                        const float xv = xs[(int64_t)(ih0 + ki) * Wd + iw0 + kj];
+                        const float *wr = W + (ki * kw + kj) * F;
+                        for (int v = 0; v < NV; v++) acc[v] += xv * NN_LD(wr + 8 * v);
+                    }
+                float *yo = ys + ((int64_t)oh * Wo + ow2) * F;
+                for (int v = 0; v < NV; v++) {
+                    nn_v8 a = acc[v];
+                    if (relu) a = (nn_v8)((nn_i8)a & (a > 0));
+                    NN_ST(yo + 8 * v, a);
+                }
+            }
+        }
+    }
+}
+
+/* gW (kh*kw x F) and gb (F) of B images, eight filters at a time with every
+ * tap's sum in a register; the ReLU's mask from y when `mask`. */
+static inline __attribute__((always_inline)) void conv1c_bwd_body(const nn_layer *l, const float *restrict x,
+                                                                  const float *restrict y, const float *restrict g,
+                                                                  float *restrict gW, float *restrict gb, int64_t B,
+                                                                  int mask, const int KH, const int KW)
+{
+    const int H = l->H, Wd = l->W, Ho = l->Ho, Wo = l->Wo, sh = l->sh, sw = l->sw;
+    const int kh = KH ? KH : l->kh, kw = KW ? KW : l->kw;
+    const int F = l->s.units, K = kh * kw;
+    /* image by image (its gradient stays in cache), the image's sums added
+     * to gW in image order */
+    for (int t = 0; t < K * F; t++) gW[t] = 0;
+    if (gb)
+        for (int f = 0; f < F; f++) gb[f] = 0;
+    for (int64_t n = 0; n < B; n++) {
+        const float *xs = x + n * (int64_t)H * Wd;
+        for (int f = 0; f < F; f += 8) {
+            nn_v8 acc[12], ab = {0};
+            for (int t = 0; t < K; t++) acc[t] = (nn_v8){0};
+            const float *gs = g + n * (int64_t)Ho * Wo * F + f, *yv = y + n * (int64_t)Ho * Wo * F + f;
+            for (int oh = 0; oh < Ho; oh++) {
+                const int ih0 = oh * sh - l->pad_t, rows_in = ih0 >= 0 && ih0 + kh <= H;
+                for (int ow = 0; ow < Wo; ow++) {
+                    const int64_t p = ((int64_t)oh * Wo + ow) * F;
+                    nn_v8 gv = NN_LD(gs + p);
+                    if (mask) gv = (nn_v8)((nn_i8)gv & (NN_LD(yv + p) > 0));
+                    ab += gv;
+                    const int iw0 = ow * sw - l->pad_l;
+                    const float *xr = xs + (int64_t)ih0 * Wd + iw0;
+                    if (rows_in && iw0 >= 0 && iw0 + kw <= Wd) {
+                        for (int ki = 0; ki < kh; ki++)
+                            for (int kj = 0; kj < kw; kj++) acc[ki * kw + kj] += xr[ki * Wd + kj] * gv;
+                    } else {
+                        for (int ki = 0; ki < kh; ki++)
+                            for (int kj = 0; kj < kw; kj++) {
+                                const int ih = ih0 + ki, iw = iw0 + kj;
+                                if (ih >= 0 && ih < H && iw >= 0 && iw < Wd) acc[ki * kw + kj] += xr[ki * Wd + kj] * gv;
+                            }
+                    }
+                }
+            }
+            for (int t = 0; t < K; t++) NN_ST(gW + (int64_t)t * F + f, NN_LD(gW + (int64_t)t * F + f) + acc[t]);
+            if (gb) NN_ST(gb + f, NN_LD(gb + f) + ab);
+        }
+    }
+}
+
+/* The 3 x 3 case with its nine sums named, so that they stay in registers. */
+static inline __attribute__((always_inline)) void conv1c_bwd33_body(const nn_layer *l, const float *restrict x,
+                                                                    const float *restrict y, const float *restrict g,
+                                                                    float *restrict gW, float *restrict gb, int64_t B,
+                                                                    int mask)
+{
+    const int H = l->H, Wd = l->W, Ho = l->Ho, Wo = l->Wo, sh = l->sh, sw = l->sw, F = l->s.units;
+    for (int t = 0; t < 9 * F; t++) gW[t] = 0;
+    if (gb)
+        for (int f = 0; f < F; f++) gb[f] = 0;
+    for (int64_t n = 0; n < B; n++) {
+        const float *xs = x + n * (int64_t)H * Wd;
+        for (int f = 0; f < F; f += 8) {
+            nn_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0}, a8 = {0}, ab = {0};
+            const float *gs = g + n * (int64_t)Ho * Wo * F + f, *yv = y + n * (int64_t)Ho * Wo * F + f;
+            for (int oh = 0; oh < Ho; oh++) {
+                const int ih0 = oh * sh - l->pad_t;
+                for (int ow = 0; ow < Wo; ow++) {
+                    const int64_t p = ((int64_t)oh * Wo + ow) * F;
+                    nn_v8 gv = NN_LD(gs + p);
+                    if (mask) gv = (nn_v8)((nn_i8)gv & (NN_LD(yv + p) > 0));
+                    ab += gv;
+                    const int iw0 = ow * sw - l->pad_l;
+                    if (ih0 >= 0 && ih0 + 3 <= H && iw0 >= 0 && iw0 + 3 <= Wd) {
+                        const float *r0 = xs + (int64_t)ih0 * Wd + iw0, *r1 = r0 + Wd, *r2 = r1 + Wd;
+                        a0 += r0[0] * gv, a1 += r0[1] * gv, a2 += r0[2] * gv;
+                        a3 += r1[0] * gv, a4 += r1[1] * gv, a5 += r1[2] * gv;
+                        a6 += r2[0] * gv, a7 += r2[1] * gv, a8 += r2[2] * gv;
+                    } else {
+                        float v[9];
+                        for (int t = 0; t < 9; t++) {
+                            const int ih = ih0 + t / 3, iw = iw0 + t % 3;
+                            v[t] = ih >= 0 && ih < H && iw >= 0 && iw < Wd ? xs[(int64_t)ih * Wd + iw] : 0.0f;
+                        }
+                        a0 += v[0] * gv, a1 += v[1] * gv, a2 += v[2] * gv;
+                        a3 += v[3] * gv, a4 += v[4] * gv, a5 += v[5] * gv;
+                        a6 += v[6] * gv, a7 += v[7] * gv, a8 += v[8] * gv;
+                    }
+                }
+            }
+            const nn_v8 a[9] = {a0, a1, a2, a3, a4, a5, a6, a7, a8};
+            for (int t = 0; t < 9; t++) NN_ST(gW + (int64_t)t * F + f, NN_LD(gW + (int64_t)t * F + f) + a[t]);
+            if (gb) NN_ST(gb + f, NN_LD(gb + f) + ab);
+        }
+    }
+}
+
+#define NN_CONV1C_FWD(l, x, W, bias, y, B)                                                                            \
+    do {                                                                                                              \
+        const int k33 = (l)->kh == 3 && (l)->kw == 3;                                                                 \
+        switch ((l)->s.units / 8) {                                                                                   \
+        case 1: if (k33) conv1c_fwd_body(l, x, W, bias, y, B, 1, 3, 3); else conv1c_fwd_body(l, x, W, bias, y, B, 1, 0, 0); break; \
+        case 2: if (k33) conv1c_fwd_body(l, x, W, bias, y, B, 2, 3, 3); else conv1c_fwd_body(l, x, W, bias, y, B, 2, 0, 0); break; \
+        case 4: if (k33) conv1c_fwd_body(l, x, W, bias, y, B, 4, 3, 3); else conv1c_fwd_body(l, x, W, bias, y, B, 4, 0, 0); break; \
+        default: conv1c_fwd_body(l, x, W, bias, y, B, 8, 0, 0); break;                                                \
+        }                                                                                                             \
+    } while (0)
+#define NN_CONV1C_BWD(l, x, y, g, gW, gb, B, mask)                                                                    \
+    do {                                                                                                              \
+        if ((l)->kh == 3 && (l)->kw == 3) conv1c_bwd33_body(l, x, y, g, gW, gb, B, mask);                             \
+        else conv1c_bwd_body(l, x, y, g, gW, gb, B, mask, 0, 0);                                                      \
+    } while (0)
+
+static void conv1c_fwd_any(const nn_layer *l, const float *x, const float *W, const float *bias, float *y, int64_t B)
+{
+    NN_CONV1C_FWD(l, x, W, bias, y, B);
+}
+static void conv1c_bwd_any(const nn_layer *l, const float *x, const float *y, const float *g, float *gW, float *gb,
+                           int64_t B, int mask)
+{
+    NN_CONV1C_BWD(l, x, y, g, gW, gb, B, mask);
+}
+#ifdef NN_HAVE_AVX
+__attribute__((target("avx2,fma"))) static void conv1c_fwd_avx2(const nn_layer *l, const float *x, const float *W,
+                                                                const float *bias, float *y, int64_t B)
+{
+    NN_CONV1C_FWD(l, x, W, bias, y, B);
+}
+__attribute__((target("avx2,fma"))) static void conv1c_bwd_avx2(const nn_layer *l, const float *x, const float *y,
+                                                                const float *g, float *gW, float *gb, int64_t B,
+                                                                int mask)
+{
+    NN_CONV1C_BWD(l, x, y, g, gW, gb, B, mask);
+}
+static int nn_avx2(void)
+{
+    static int have = -1;
+    if (have < 0) have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return have;
+}
+#endif
+
+static void conv1c_forward(const nn_layer *l, const float *x, const float *W, const float *bias, float *y, int64_t B)
+{
+#ifdef NN_HAVE_AVX
+    if (nn_avx2()) {
+        conv1c_fwd_avx2(l, x, W, bias, y, B);
+        return;
+    }
+#endif
+    conv1c_fwd_any(l, x, W, bias, y, B);
+}
+
+static void conv1c_backward(const nn_layer *l, const float *x, const float *y, const float *g, float *gW, float *gb,
+                            int64_t B, int mask)
+{
+#ifdef NN_HAVE_AVX
+    if (nn_avx2()) {
+        conv1c_bwd_avx2(l, x, y, g, gW, gb, B, mask);
+        return;
+    }
+#endif
+    conv1c_bwd_any(l, x, y, g, gW, gb, B, mask);
+}
+
 /* ---------------------------------------------------------------- pooling */
 
 typedef struct pool_ctx {
@@ -587,7 +853,17 @@ typedef struct pool_ctx {
     nn_lbuf *lb;
     const float *x;
     const float *g;
+    int mask; /* backward: also the ReLU's mask of the layer below (y > 0) */
 } pool_ctx;
+
+/* 2 x 2 windows, stride 2, every window inside the input: the common case, without the general
+ * loop's bookkeeping.  The same comparisons in the same order as the general
+ * loop, so the same results. */
+static int pool22(const nn_layer *l)
+{
+    return l->kh == 2 && l->kw == 2 && l->sh == 2 && l->sw == 2 && !l->pad_t && !l->pad_l && 2 * l->Ho <= l->H &&
+           2 * l->Wo <= l->W;
+}
 
 static void pool_fwd_task(void *vctx, int64_t b, int64_t e, int worker)
 {
@@ -595,6 +871,45 @@ static void pool_fwd_task(void *vctx, int64_t b, int64_t e, int worker)
     pool_ctx *c = vctx;
     const nn_layer *l = c->l;
     const int C = l->C;
+    if (pool22(l)) {
+        const int64_t rowC = (int64_t)l->W * C;
+        for (int64_t n = b; n < e; n++) {
+            const float *xs = c->x + n * l->in_size;
+            float *restrict ys = c->lb->y + n * l->out_size;
+            int32_t *restrict as = c->lb->arg + n * l->out_size;
+            for (int oh = 0; oh < l->Ho; oh++)
+                for (int ow = 0; ow < l->Wo; ow++) {
+                    const int32_t base = (int32_t)(2 * oh * rowC + 2 * ow * C);
+                    const float *restrict p0 = xs + base, *restrict p1 = p0 + C, *restrict p2 = p0 + rowC,
+                                          *restrict p3 = p2 + C;
+                    float *restrict yo = ys + ((int64_t)oh * l->Wo + ow) * C;
+                    int32_t *restrict ao = as + ((int64_t)oh * l->Wo + ow) * C;
+                    int ch = 0;
+                    const nn_i4 lane = {0, 1, 2, 3};
+                    for (; ch + 4 <= C; ch += 4) {
+                        nn_v4 m = NN_LD4(p0 + ch), v;
+                        nn_i4 a = base + ch + lane, w;
+                        v = NN_LD4(p1 + ch), w = v > m, a = (a & ~w) | ((base + C + ch + lane) & w);
+                        m = (nn_v4)(((nn_i4)m & ~w) | ((nn_i4)v & w));
+                        v = NN_LD4(p2 + ch), w = v > m, a = (a & ~w) | ((base + (int32_t)rowC + ch + lane) & w);
+                        m = (nn_v4)(((nn_i4)m & ~w) | ((nn_i4)v & w));
+                        v = NN_LD4(p3 + ch), w = v > m, a = (a & ~w) | ((base + (int32_t)rowC + C + ch + lane) & w);
+                        m = (nn_v4)(((nn_i4)m & ~w) | ((nn_i4)v & w));
+                        NN_ST4(yo + ch, m);
+                        *(nn_i4u *)(void *)(ao + ch) = a;
+                    }
+                    for (; ch < C; ch++) {
+                        float m = p0[ch];
+                        int32_t a = base + ch;
+                        a = p1[ch] > m ? base + C + ch : a, m = p1[ch] > m ? p1[ch] : m;
+                        a = p2[ch] > m ? base + (int32_t)rowC + ch : a, m = p2[ch] > m ? p2[ch] : m;
+                        a = p3[ch] > m ? base + (int32_t)rowC + C + ch : a, m = p3[ch] > m ? p3[ch] : m;
+                        yo[ch] = m, ao[ch] = a;
+                    }
+                }
+        }
+        return;
+    }
     for (int64_t n = b; n < e; n++) {
         const float *xs = c->x + n * l->in_size;
         float *ys = c->lb->y + n * l->out_size;
@@ -634,12 +949,72 @@ static void pool_bwd_task(void *vctx, int64_t b, int64_t e, int worker)
     (void)worker;
     pool_ctx *c = vctx;
     const nn_layer *l = c->l;
+    if (pool22(l)) {
+        /* every input the windows cover written once (no zeroing first); the
+         * last row and column are outside every window when H, W are odd */
+        const int C = l->C, Wd = l->W, mask = c->mask;
+        const int32_t rowC = Wd * C, k1 = C, k2 = rowC, k3 = rowC + C;
+        for (int64_t n = b; n < e; n++) {
+            float *restrict dx = c->lb->dx + n * l->in_size;
+            const float *restrict g = c->g + n * l->out_size, *restrict y = c->lb->y + n * l->out_size;
+            const int32_t *restrict a = c->lb->arg + n * l->out_size;
+            for (int oh = 0; oh < l->Ho; oh++) {
+                for (int ow = 0; ow < l->Wo; ow++) {
+                    const int32_t base = 2 * oh * rowC + 2 * ow * C;
+                    const int64_t j = ((int64_t)oh * l->Wo + ow) * C;
+                    float *restrict d0 = dx + base, *restrict d1 = d0 + C, *restrict d2 = d0 + rowC,
+                                    *restrict d3 = d2 + C;
+                    const float *restrict gj = g + j, *restrict yj = y + j;
+                    const int32_t *restrict aj = a + j;
+                    int ch = 0;
+                    const nn_i4 lane = {0, 1, 2, 3};
+                    for (; ch + 4 <= C; ch += 4) {
+                        nn_i4 gv = (nn_i4)NN_LD4(gj + ch);
+                        if (mask) gv &= NN_LD4(yj + ch) > 0;
+                        const nn_i4 k = *(const nn_i4u *)(const void *)(aj + ch) - base - ch - lane;
+                        NN_ST4(d0 + ch, (nn_v4)(gv & (k == 0)));
+                        NN_ST4(d1 + ch, (nn_v4)(gv & (k == k1)));
+                        NN_ST4(d2 + ch, (nn_v4)(gv & (k == k2)));
+                        NN_ST4(d3 + ch, (nn_v4)(gv & (k == k3)));
+                    }
+                    if (mask) {
+                        for (; ch < C; ch++) {
+                            const float gl = gj[ch], gv = yj[ch] > 0.0f ? gl : 0.0f;
+                            const int32_t k = aj[ch] - base - ch;
+                            d0[ch] = k == 0 ? gv : 0.0f;
+                            d1[ch] = k == k1 ? gv : 0.0f;
+                            d2[ch] = k == k2 ? gv : 0.0f;
+                            d3[ch] = k == k3 ? gv : 0.0f;
+                        }
+                    } else {
+                        for (; ch < C; ch++) {
+                            const float gv = gj[ch];
+                            const int32_t k = aj[ch] - base - ch;
+                            d0[ch] = k == 0 ? gv : 0.0f;
+                            d1[ch] = k == k1 ? gv : 0.0f;
+                            d2[ch] = k == k2 ? gv : 0.0f;
+                            d3[ch] = k == k3 ? gv : 0.0f;
+                        }
+                    }
+                }
+                if (Wd & 1) memset(dx + 2 * oh * rowC + (int64_t)(Wd - 1) * C, 0, sizeof(float) * (size_t)C),
+                            memset(dx + (2 * oh + 1) * rowC + (int64_t)(Wd - 1) * C, 0, sizeof(float) * (size_t)C);
+            }
+            if (l->H & 1) memset(dx + (int64_t)(l->H - 1) * rowC, 0, sizeof(float) * (size_t)rowC);
+        }
+        return;
+    }
     for (int64_t n = b; n < e; n++) {
         float *dx = c->lb->dx + n * l->in_size;
         const float *g = c->g + n * l->out_size;
         const int32_t *a = c->lb->arg + n * l->out_size;
         memset(dx, 0, sizeof(float) * (size_t)l->in_size);
-        for (int64_t j = 0; j < l->out_size; j++) dx[a[j]] += g[j];
+        if (c->mask) {
+            const float *y = c->lb->y + n * l->out_size;
+            for (int64_t j = 0; j < l->out_size; j++) dx[a[j]] += y[j] > 0.0f ? g[j] : 0.0f;
+        } else {
+            for (int64_t j = 0; j < l->out_size; j++) dx[a[j]] += g[j];
+        }
     }
 }
 
@@ -685,6 +1060,10 @@ static void layer_forward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *w, 
         break;
     }
     case ML_NN_CONV2D: {
+        if (conv1c_ok(l)) {
+            conv1c_forward(l, x, W, l->b_n ? bias : NULL, lb->y, B);
+            break;
+        }
         conv_ctx c = {l, x, lb->cols, NULL};
         int64_t rows = B * l->Ho * l->Wo, o = l->s.units;
         if (is_1x1(l)) c.cols = (float *)x; /* the input is its own im2col */
@@ -694,7 +1073,7 @@ static void layer_forward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *w, 
         break;
     }
     case ML_NN_MAXPOOL2D: {
-        pool_ctx c = {l, lb, x, NULL};
+        pool_ctx c = {l, lb, x, NULL, 0};
         ml_parallel_for(B, 4, pool_fwd_task, &c);
         break;
     }
@@ -781,7 +1160,7 @@ static void col_sums(const float *restrict g, int64_t rows, int64_t cols, float 
  * gradients go to w->grads (the L2 penalty is added once, after the shards
  * are summed). */
 static float *layer_backward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *w, float *g, int64_t B, int need_dx,
-                             int skip_act)
+                             int skip_act, int mask_below)
 {
     const float *W = net->params + l->w_off;
     float *gW = w->grads + l->w_off, *gb = w->grads + l->b_off;
@@ -798,9 +1177,16 @@ static float *layer_backward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *
         int64_t rows = B * l->Ho * l->Wo, o = l->s.units;
         int one = is_1x1(l);
         const float *cols = one ? lb->x : lb->cols;
-        if (!skip_act) act_backward(l->s.act, lb->y, g, rows * o, o);
-        ml_gemm(1, 0, l->K, o, rows, 1, cols, l->K, g, o, 0, gW, o);
-        if (l->b_n) col_sums(g, rows, o, gb);
+        if (conv1c_ok(l)) {
+            /* without dx the ReLU's mask is applied on the fly */
+            int mask = !skip_act && l->s.act == ML_ACT_RELU && !need_dx;
+            if (!skip_act && !mask) act_backward(l->s.act, lb->y, g, rows * o, o);
+            conv1c_backward(l, lb->x, lb->y, g, gW, l->b_n ? gb : NULL, B, mask);
+        } else {
+            if (!skip_act) act_backward(l->s.act, lb->y, g, rows * o, o);
+            ml_gemm(1, 0, l->K, o, rows, 1, cols, l->K, g, o, 0, gW, o);
+            if (l->b_n) col_sums(g, rows, o, gb);
+        }
         if (!need_dx) return NULL;
         if (one) {
             ml_gemm(0, 1, rows, l->K, o, 1, g, o, W, o, 0, lb->dx, l->K);
@@ -813,7 +1199,7 @@ static float *layer_backward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *
     }
     case ML_NN_MAXPOOL2D: {
         if (!need_dx) return NULL;
-        pool_ctx c = {l, lb, NULL, g};
+        pool_ctx c = {l, lb, NULL, g, mask_below};
         ml_parallel_for(B, 4, pool_bwd_task, &c);
         return lb->dx;
     }
@@ -939,6 +1325,14 @@ static double xent(const ml_nn *net, const float *out, const float *y, int64_t B
 #define NN_SHARD 16 /* rows per shard in training (fixed: the result does not depend on threads) */
 #define NN_TASK 16384 /* parameters per block in phase 2 */
 
+/* Layer i pools the output of a ReLU convolution: its backward can apply the
+ * ReLU's mask (the pooled value > 0), sparing a pass over the larger map. */
+static int relu_pool(const ml_nn *net, int i)
+{
+    return net->L[i].s.kind == ML_NN_MAXPOOL2D && i > 0 && net->L[i - 1].s.kind == ML_NN_CONV2D &&
+           net->L[i - 1].s.act == ML_ACT_RELU;
+}
+
 typedef struct shard_ctx {
     ml_nn *net;
     const float *x, *y;
@@ -974,8 +1368,13 @@ static void shard_task(void *vctx, int64_t b, int64_t e, int worker)
         if (!c->backward) continue;
         float *g = w->gout;
         const int last = c->need_gx ? 0 : net->first_param; /* below it nothing to learn */
-        for (int i = net->n - 1; i >= last && g; i--)
-            g = layer_backward(net, &net->L[i], &w->lb[i], w, g, n, i > last || c->need_gx, fused && i == net->n - 1);
+        int masked = 0; /* the layer below the pooling: its ReLU's mask already applied */
+        for (int i = net->n - 1; i >= last && g; i--) {
+            const int mask_below = i > last && relu_pool(net, i);
+            g = layer_backward(net, &net->L[i], &w->lb[i], w, g, n, i > last || c->need_gx,
+                               (fused && i == net->n - 1) || masked, mask_below);
+            masked = mask_below;
+        }
         w->gx = g;
     }
 }
