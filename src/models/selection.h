@@ -12,8 +12,22 @@
  *
  * Cross-validation clones the estimator for every fit (same parameters,
  * unfitted), fits on the training rows and scores accuracy on the test rows.
- * Every fit gets the progress hook; between fits the search reports
- * "cv <done>/<total>" and stops with ML_ECANCELLED when asked. */
+ * A Pipeline whose candidates differ only in the last step's parameters has
+ * its other steps (PCA) fitted once per fold instead of once per candidate:
+ * the same calls, the same results.  Between fits the search reports
+ * "grid search <done>/<total>" (or "cv ...") and stops with ML_ECANCELLED when
+ * the hook or Ctrl-C asks.
+ *
+ * n_jobs (scikit-learn's): how many fits run side by side, each on one
+ * thread.  ML_N_JOBS_AUTO (nil in Lua) runs them side by side, on every
+ * thread, when what each task fits is an SVC (its fits do not depend on the
+ * thread count, and a whole fit per core wastes less than one fit's class
+ * pairs spread over the cores), else one at a time with each fit using every
+ * thread; -1 is every thread, k >= 1 at most k.  Scores, their order and the
+ * first error reported are those of the serial search; for SVC fits they are
+ * identical to the bit.  Memory: each job holds one fit (for SVC, up to
+ * cache_size MB of kernel rows) and, when nothing is fitted once per fold, a
+ * copy of its fold's rows. */
 #ifndef ML_MODELS_SELECTION_H
 #define ML_MODELS_SELECTION_H
 
@@ -37,8 +51,15 @@ void ml_folds_free(ml_folds *f);
 /* Training rows of fold i into train (room for n), their count in *n_train. */
 void ml_folds_train(const ml_folds *f, int i, int64_t *train, int64_t *n_train);
 
+#define ML_N_JOBS_AUTO 0
+/* ML_OK for ML_N_JOBS_AUTO, -1 or 1..256; else a message naming fn. */
+ml_status ml_check_n_jobs(int n_jobs, const char *fn);
+
 /* scores[i] = accuracy of a clone of est fitted on fold i's training rows,
  * on its test rows.  scores has room for f->k. */
+ml_status ml_cross_val_score_jobs(const ml_estimator *est, const ml_tensor *X, const ml_tensor *y,
+                                  const ml_folds *f, int n_jobs, const ml_progress *p, double *scores);
+/* The same with n_jobs = ML_N_JOBS_AUTO. */
 ml_status ml_cross_val_score(const ml_estimator *est, const ml_tensor *X, const ml_tensor *y, const ml_folds *f,
                              const ml_progress *p, double *scores);
 
@@ -69,7 +90,7 @@ typedef struct ml_search_result {
     double *fold_scores;    /* n_candidates x k */
     double *mean, *std;     /* n_candidates (std with ddof 0, as scikit-learn) */
     int *rank;              /* 1 = best; ties share the lower rank */
-    double *fit_seconds;    /* n_candidates: mean fit time per fold */
+    double *fit_seconds;    /* n_candidates: mean fit time per fold (steps fitted once per fold included) */
     int64_t best_index;
     double best_score;
     ml_estimator *best_estimator; /* refitted on all rows (NULL when refit = 0) */
@@ -77,6 +98,9 @@ typedef struct ml_search_result {
 
 /* Every parameter of the grid is checked on a clone before any fit, so that a
  * grid with an unknown parameter or a bad value fails at once, naming it. */
+ml_status ml_grid_search_jobs(const ml_estimator *est, const ml_grid *g, const ml_tensor *X, const ml_tensor *y,
+                              const ml_folds *f, int refit, int n_jobs, const ml_progress *p, ml_search_result *out);
+/* The same with n_jobs = ML_N_JOBS_AUTO. */
 ml_status ml_grid_search(const ml_estimator *est, const ml_grid *g, const ml_tensor *X, const ml_tensor *y,
                          const ml_folds *f, int refit, const ml_progress *p, ml_search_result *out);
 void ml_search_result_free(ml_search_result *r);

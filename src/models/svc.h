@@ -9,13 +9,26 @@
  *
  * Each binary problem is solved by SMO with the second-order working-set
  * choice of Fan, Chen and Lin (2005), with shrinking of bounded variables and
- * an LRU cache of kernel rows (cache_size MB of float rows per worker thread).
- * Kernel values come from dot products through ml_gemm: a missing row is
- * computed in one product together with the missing rows of the current top
- * violators (the likely next working-set members); the gradient after
- * unshrinking and prediction use test x support-vector blocks.  The pairs are
- * spread over the worker threads (dynamically: the next free thread takes
- * the next pair).
+ * an LRU cache of kernel rows (cache_size MB of float rows per worker thread),
+ * plus, every 64 iterations, a Newton step on the free variables (the
+ * problem restricted to them solved exactly, then clipped to the box): on
+ * overlapping classes with a linear kernel SMO alone zigzags among a few
+ * strongly coupled free variables for millions of iterations.  A missing
+ * kernel row is computed together with those of the current top violators
+ * (the likely next working-set members), against the active rows only while
+ * the problem is shrunk (libsvm's partial rows), by a skinny product over the
+ * transposed points (read once per call; a general matrix product repacks
+ * the whole point matrix for each of these one-to-eight-row products); the
+ * wide products (the gradient rebuilt after unshrinking, prediction's test x
+ * support-vector blocks) go through ml_gemm.  The two passes of an iteration
+ * run on compact copies of the active variables, four at a time with AVX2.
+ * The pairs are spread over the worker threads (dynamically: the next free
+ * thread takes the next pair); each pair's solution does not depend on the
+ * thread count.
+ *
+ * Labels may have gaps ({0, 2, 5}): classes (scikit-learn's classes_) are the
+ * labels present, sorted; predict returns them, decision_function has one
+ * column per class in that order.
  *
  * Fitted attributes use scikit-learn's layout: support (indices into the
  * training rows, grouped by class), support_vectors, n_support (per class),
@@ -42,6 +55,7 @@ typedef struct ml_svc {
     int shrinking;      /* default true */
     int max_iter;       /* -1 (no limit, default) or >= 1, per pair */
     int ovr;            /* decision_function_shape: 1 "ovr" (default), 0 "ovo" */
+    int probability;    /* default false */
     /* fitted */
     double gamma;             /* the value used */
     int n_sv;
@@ -49,6 +63,7 @@ typedef struct ml_svc {
     ml_tensor *dual_coef;     /* (K-1) x n_sv, libsvm's signs */
     ml_tensor *rho;           /* K(K-1)/2: decision = sum coef K(sv, x) - rho */
     ml_tensor *support;       /* n_sv training row indices (as floats) */
+    ml_tensor *classes;       /* K labels present at fit, ascending; the solver's classes are 0..K-1 */
     int64_t *sv_start;        /* K + 1: class c's SVs are [sv_start[c], sv_start[c+1]) */
     int64_t n_iter;           /* SMO iterations, summed over pairs */
 } ml_svc;

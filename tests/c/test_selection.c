@@ -240,6 +240,158 @@ static void test_pipeline(void **s)
     sup_free(&d);
 }
 
+
+/* PCA then SVC, on 900 digit rows. */
+static ml_estimator *pca_svc(int n_components)
+{
+    ml_estimator *steps[2] = {sup_new("PCA"), sup_new("SVC")};
+    const char *names[] = {"pca", "svc"};
+    sup_set_num(steps[0], "n_components", n_components);
+    ml_estimator *p;
+    assert_int_equal(ml_pipeline_new(names, steps, 2, &p), ML_OK);
+    return p;
+}
+
+static int count_calls(void *ud, const char *stage, int64_t done, int64_t total)
+{
+    (void)stage, (void)done, (void)total;
+    ++*(int *)ud;
+    return 0;
+}
+
+/* Fits side by side (n_jobs 2) give exactly the serial search's results: the
+ * same fold scores to the bit, the same best candidate, the same refitted
+ * model; fitting PCA once per fold (the grid touches only the SVC) gives the
+ * scores of fitting it in every task (a grid that names a PCA parameter). */
+static void test_parallel_search_identical(void **s)
+{
+    (void)s;
+    sup_data d;
+    assert_int_equal(sup_load(&d), 0);
+    int threads = ml_get_threads();
+    ml_set_threads(2); /* two workers even on one core */
+    ml_tensor *X = ml_tensor_view_rows(d.Xtr, 0, 900), *y = ml_tensor_view_rows(d.ytr, 0, 900);
+    ml_folds f;
+    assert_int_equal(ml_stratified_kfold(y, 4, 1, 3, &f), ML_OK);
+    ml_estimator *pipe = pca_svc(20);
+    ml_grid g = {0, NULL};
+    ml_value kernels[] = {ml_str("linear"), ml_str("poly"), ml_str("rbf")};
+    assert_int_equal(ml_grid_add(&g, "svc__kernel", kernels, 3), ML_OK);
+    ml_search_result r1, r2, r3;
+    int calls = 0;
+    ml_progress pr = {count_calls, &calls};
+    assert_int_equal(ml_grid_search_jobs(pipe, &g, X, y, &f, 1, 1, &pr, &r1), ML_OK);
+    assert_true(calls > 12);
+    calls = 0;
+    assert_int_equal(ml_grid_search_jobs(pipe, &g, X, y, &f, 1, 2, &pr, &r2), ML_OK);
+    assert_true(calls > 0);
+    assert_memory_equal(r1.fold_scores, r2.fold_scores, sizeof(double) * 12);
+    assert_memory_equal(r1.mean, r2.mean, sizeof(double) * 3);
+    assert_int_equal(r1.best_index, r2.best_index);
+    for (int c = 0; c < 3; c++) assert_true(r1.mean[c] > 0.8);
+    ml_tensor *a, *b;
+    assert_int_equal(ml_estimator_decision_function(r1.best_estimator, d.Xte, &a), ML_OK);
+    assert_int_equal(ml_estimator_decision_function(r2.best_estimator, d.Xte, &b), ML_OK);
+    assert_memory_equal(a->data, b->data, sizeof(float) * (size_t)ml_tensor_numel(a));
+    ml_tensor_free(a), ml_tensor_free(b);
+    /* automatic n_jobs: the same again */
+    assert_int_equal(ml_grid_search(pipe, &g, X, y, &f, 0, NULL, &r3), ML_OK);
+    assert_memory_equal(r1.fold_scores, r3.fold_scores, sizeof(double) * 12);
+    assert_null(r3.best_estimator);
+    ml_search_result_free(&r3);
+    /* PCA fitted in every task (its parameter is in the grid): the same scores */
+    ml_value nc[] = {ml_num(20)};
+    assert_int_equal(ml_grid_add(&g, "pca__n_components", nc, 1), ML_OK);
+    assert_int_equal(ml_grid_search_jobs(pipe, &g, X, y, &f, 0, 1, NULL, &r3), ML_OK);
+    for (int c = 0; c < 3; c++) /* parameters sorted: pca__ first, so the order of candidates is the same */
+        for (int i = 0; i < 4; i++) assert_true(r3.fold_scores[c * 4 + i] == r1.fold_scores[c * 4 + i]);
+    ml_search_result_free(&r3);
+    /* cross_val_score, serial and side by side */
+    double s1[4], s2[4];
+    ml_estimator *svc = sup_new("SVC");
+    ml_tensor *Z;
+    ml_estimator *pca = sup_new("PCA");
+    sup_set_num(pca, "n_components", 15);
+    assert_int_equal(ml_estimator_fit(pca, X, NULL, NULL), ML_OK);
+    assert_int_equal(ml_estimator_transform(pca, X, &Z), ML_OK);
+    assert_int_equal(ml_cross_val_score_jobs(svc, Z, y, &f, 1, NULL, s1), ML_OK);
+    assert_int_equal(ml_cross_val_score_jobs(svc, Z, y, &f, -1, NULL, s2), ML_OK);
+    assert_memory_equal(s1, s2, sizeof s1);
+    assert_int_equal(ml_cross_val_score_jobs(pipe, X, y, &f, 2, NULL, s2), ML_OK);
+    for (int i = 0; i < 4; i++) assert_true(s2[i] > 0.8);
+    ml_search_result_free(&r1), ml_search_result_free(&r2);
+    ml_tensor_free(Z);
+    ml_estimator_free(pca), ml_estimator_free(svc), ml_estimator_free(pipe);
+    ml_grid_free(&g);
+    ml_folds_free(&f);
+    ml_tensor_free(X), ml_tensor_free(y);
+    ml_set_threads(threads);
+    sup_free(&d);
+}
+
+static int cancel_on_svc(void *ud, const char *stage, int64_t done, int64_t total)
+{
+    (void)done, (void)total;
+    return strncmp(stage, "SVC", 3) == 0 && ++*(int *)ud > 3;
+}
+
+/* Side by side: a failing fit is reported as the serial search reports it
+ * (the first task in order), a cancel from the hook stops every worker;
+ * n_jobs out of range is refused naming it. */
+static void test_parallel_search_errors(void **s)
+{
+    (void)s;
+    int threads = ml_get_threads();
+    ml_set_threads(2);
+    /* two classes, sorted: KFold's first folds train on one class only */
+    int64_t n = 120;
+    ml_tensor *X = ml_tensor_new2(n, 3), *y = ml_tensor_new1(n);
+    for (int64_t i = 0; i < n; i++) {
+        y->data[i] = i < n / 2 ? 0.0f : 1.0f;
+        for (int j = 0; j < 3; j++) X->data[i * 3 + j] = (float)((i * 7 + j * 13) % 11) + y->data[i];
+    }
+    ml_folds f;
+    assert_int_equal(ml_kfold(n, 2, 0, 0, &f), ML_OK);
+    ml_estimator *svc = sup_new("SVC");
+    ml_grid g = {0, NULL};
+    ml_value cs[] = {ml_num(1), ml_num(10), ml_num(100)};
+    assert_int_equal(ml_grid_add(&g, "C", cs, 3), ML_OK);
+    ml_search_result r;
+    char serial[512];
+    assert_int_equal(ml_grid_search_jobs(svc, &g, X, y, &f, 1, 1, NULL, &r), ML_EINVAL);
+    snprintf(serial, sizeof serial, "%s", ml_last_error());
+    assert_string_equal(serial, "GridSearchCV: candidate 1, fold 1: SVC: y needs at least 2 classes, got 1");
+    assert_int_equal(ml_grid_search_jobs(svc, &g, X, y, &f, 1, 2, NULL, &r), ML_EINVAL);
+    assert_string_equal(ml_last_error(), serial);
+    double sc[2];
+    assert_int_equal(ml_cross_val_score_jobs(svc, X, y, &f, 2, NULL, sc), ML_EINVAL);
+    assert_string_equal(ml_last_error(), "cross_val_score: SVC: y needs at least 2 classes, got 1");
+    ml_folds_free(&f);
+    /* a cancel from the hook, seen by worker 0's fit */
+    sup_data d;
+    assert_int_equal(sup_load(&d), 0);
+    ml_tensor *Xs = ml_tensor_view_rows(d.Xtr, 0, 1500), *ys = ml_tensor_view_rows(d.ytr, 0, 1500);
+    assert_int_equal(ml_stratified_kfold(ys, 3, 0, 0, &f), ML_OK);
+    int calls = 0;
+    ml_progress pr = {cancel_on_svc, &calls};
+    assert_int_equal(ml_grid_search_jobs(svc, &g, Xs, ys, &f, 1, 2, &pr, &r), ML_ECANCELLED);
+    /* n_jobs */
+    assert_int_equal(ml_grid_search_jobs(svc, &g, Xs, ys, &f, 1, -2, NULL, &r), ML_EINVAL);
+    assert_string_equal(ml_last_error(), "GridSearchCV: n_jobs must be nil (automatic), -1 (every thread) or 1 to "
+                                         "256, got -2");
+    assert_int_equal(ml_check_n_jobs(300, "cross_val_score"), ML_EINVAL);
+    assert_non_null(strstr(ml_last_error(), "cross_val_score: n_jobs must be"));
+    assert_int_equal(ml_check_n_jobs(ML_N_JOBS_AUTO, "x"), ML_OK);
+    assert_int_equal(ml_check_n_jobs(-1, "x"), ML_OK);
+    ml_folds_free(&f);
+    ml_tensor_free(Xs), ml_tensor_free(ys);
+    sup_free(&d);
+    ml_grid_free(&g);
+    ml_estimator_free(svc);
+    ml_tensor_free(X), ml_tensor_free(y);
+    ml_set_threads(threads);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +399,8 @@ int main(void)
         cmocka_unit_test(test_stratified),
         cmocka_unit_test(test_cross_val_and_grid),
         cmocka_unit_test(test_pipeline),
+        cmocka_unit_test(test_parallel_search_identical),
+        cmocka_unit_test(test_parallel_search_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

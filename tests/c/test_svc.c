@@ -232,12 +232,149 @@ static void test_bad_input(void **s)
     ml_estimator_free(e);
 }
 
+
+/* Labels with gaps: classes are the labels present, sorted; predictions are
+ * labels; the model is the one fitted on the labels renumbered 0..K-1. */
+static void test_gap_labels(void **s)
+{
+    (void)s;
+    ml_tensor *X, *y;
+    data(300, 3, 6, &X, &y);
+    const float map[3] = {0, 2, 5};
+    ml_tensor *yg = ml_tensor_clone(y);
+    for (int64_t i = 0; i < 300; i++) yg->data[i] = map[(int)y->data[i]];
+    ml_estimator *a = make("rbf", 2), *b = make("rbf", 2);
+    assert_int_equal(ml_estimator_fit(a, X, y, NULL), ML_OK);
+    assert_int_equal(ml_estimator_fit(b, X, yg, NULL), ML_OK);
+    ml_value cl;
+    assert_int_equal(ml_estimator_get_attr(b, "classes", &cl), ML_OK);
+    assert_int_equal(ml_tensor_numel(cl.tensor), 3);
+    for (int k = 0; k < 3; k++) assert_true(cl.tensor->data[k] == map[k]);
+    ml_tensor_free(cl.tensor);
+    ml_tensor *pa, *pb, *da, *db;
+    assert_int_equal(ml_estimator_predict(a, X, &pa), ML_OK);
+    assert_int_equal(ml_estimator_predict(b, X, &pb), ML_OK);
+    for (int64_t i = 0; i < 300; i++) assert_true(pb->data[i] == map[(int)pa->data[i]]);
+    assert_int_equal(ml_estimator_decision_function(a, X, &da), ML_OK);
+    assert_int_equal(ml_estimator_decision_function(b, X, &db), ML_OK);
+    assert_int_equal(db->shape[1], 3);
+    assert_memory_equal(da->data, db->data, sizeof(float) * 900);
+    double acc;
+    assert_int_equal(ml_estimator_score(b, X, yg, &acc), ML_OK);
+    assert_true(acc > 0.9);
+    /* save and load keep the labels */
+    char path[] = "/tmp/mnistlab-svc-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    assert_int_equal(ml_estimator_save(b, path), ML_OK);
+    ml_estimator *c = NULL;
+    assert_int_equal(ml_estimator_load(path, &c), ML_OK);
+    unlink(path);
+    ml_tensor *pc;
+    assert_int_equal(ml_estimator_predict(c, X, &pc), ML_OK);
+    assert_memory_equal(pb->data, pc->data, sizeof(float) * 300);
+    ml_tensor_free(pa), ml_tensor_free(pb), ml_tensor_free(pc), ml_tensor_free(da), ml_tensor_free(db);
+    ml_estimator_free(c);
+    /* two classes, 3 and 7: decision_function > 0 for 7, as scikit-learn */
+    ml_tensor *X2, *y2;
+    data(200, 2, 7, &X2, &y2);
+    for (int64_t i = 0; i < 200; i++) y2->data[i] = y2->data[i] > 0 ? 7.0f : 3.0f;
+    assert_int_equal(ml_estimator_fit(a, X2, y2, NULL), ML_OK);
+    ml_tensor *p2, *d2;
+    assert_int_equal(ml_estimator_predict(a, X2, &p2), ML_OK);
+    assert_int_equal(ml_estimator_decision_function(a, X2, &d2), ML_OK);
+    assert_int_equal(d2->ndim, 1);
+    for (int64_t i = 0; i < 200; i++) {
+        assert_true(p2->data[i] == 3.0f || p2->data[i] == 7.0f);
+        if (fabsf(d2->data[i]) > 1e-4f) assert_true((p2->data[i] == 7.0f) == (d2->data[i] > 0));
+    }
+    ml_tensor_free(p2), ml_tensor_free(d2), ml_tensor_free(X2), ml_tensor_free(y2);
+    /* one class only */
+    for (int64_t i = 0; i < 300; i++) yg->data[i] = 5;
+    assert_int_equal(ml_estimator_fit(b, X, yg, NULL), ML_EINVAL);
+    assert_non_null(strstr(ml_last_error(), "at least 2 classes"));
+    ml_tensor_free(X), ml_tensor_free(y), ml_tensor_free(yg);
+    ml_estimator_free(a), ml_estimator_free(b);
+}
+
+/* The solution meets the optimality conditions to the solver's tolerance,
+ * whatever path it took (shrinking, the Newton steps on the free variables,
+ * partial kernel rows): for every training point, y f(x) >= 1 when alpha = 0,
+ * = 1 when free, <= 1 at C (within a few tol).  Overlapping classes and a
+ * linear kernel: many points at C, few free ones. */
+static void test_kkt_linear_overlap(void **s)
+{
+    (void)s;
+    ml_rng r;
+    ml_rng_seed(&r, 11);
+    int64_t n = 1500, d = 6;
+    ml_tensor *X = ml_tensor_new2(n, d), *y = ml_tensor_new1(n);
+    for (int64_t i = 0; i < n; i++) {
+        int c = (int)(i % 2);
+        y->data[i] = (float)c;
+        for (int64_t j = 0; j < d; j++)
+            X->data[i * d + j] = (float)(ml_rng_normal(&r) * (j + 1) * 0.5 + (c ? 0.6 : -0.6));
+    }
+    double C = 3;
+    for (int shrink = 0; shrink < 2; shrink++) {
+        ml_estimator *e = make("linear", C);
+        ml_value v = ml_bool(shrink);
+        ml_estimator_set_param(e, "shrinking", &v);
+        assert_int_equal(ml_estimator_fit(e, X, y, NULL), ML_OK);
+        ml_svc *m = (ml_svc *)e;
+        ml_tensor *D;
+        assert_int_equal(ml_estimator_decision_function(e, X, &D), ML_OK);
+        /* alpha of each training row from dual_coef (class 1's coefficients are negative: libsvm's signs) */
+        double *alpha = calloc((size_t)n, sizeof(double));
+        for (int64_t q = 0; q < m->n_sv; q++) alpha[(int64_t)m->support->data[q]] = fabs(m->dual_coef->data[q]);
+        int64_t nfree = 0, nbound = 0;
+        for (int64_t i = 0; i < n; i++) {
+            double yf = (y->data[i] > 0 ? 1 : -1) * (double)D->data[i];
+            double tol = 4e-3;
+            if (alpha[i] <= 0) assert_true(yf >= 1 - tol);
+            else if (alpha[i] >= C - 1e-5) {
+                assert_true(yf <= 1 + tol);
+                nbound++;
+            } else {
+                assert_true(fabs(yf - 1) <= tol);
+                nfree++;
+            }
+        }
+        assert_true(nbound > 100 && nfree >= 2);
+        free(alpha);
+        ml_tensor_free(D);
+        ml_estimator_free(e);
+    }
+    ml_tensor_free(X), ml_tensor_free(y);
+}
+
+static void test_predict_proba_needs_probability(void **s)
+{
+    (void)s;
+    ml_tensor *X, *y;
+    data(100, 2, 8, &X, &y);
+    ml_estimator *e = make("rbf", 1);
+    assert_int_equal(ml_estimator_fit(e, X, y, NULL), ML_OK);
+    ml_tensor *P = NULL;
+    assert_int_equal(ml_estimator_predict_proba(e, X, &P), ML_EINVAL);
+    assert_string_equal(ml_last_error(), "SVC: predict_proba needs probability = true");
+    ml_value v = ml_bool(1);
+    assert_int_equal(ml_estimator_set_param(e, "probability", &v), ML_EINVAL);
+    assert_non_null(strstr(ml_last_error(), "probability"));
+    v = ml_str("yes");
+    assert_int_equal(ml_estimator_set_param(e, "probability", &v), ML_EINVAL);
+    assert_string_equal(ml_last_error(), "SVC: probability must be a boolean");
+    ml_tensor_free(X), ml_tensor_free(y);
+    ml_estimator_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xor_needs_a_kernel),        cmocka_unit_test(test_binary_decision_by_hand),
         cmocka_unit_test(test_multiclass_dual_and_cache), cmocka_unit_test(test_save_load),
-        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_bad_input),                 cmocka_unit_test(test_gap_labels),
+        cmocka_unit_test(test_kkt_linear_overlap),        cmocka_unit_test(test_predict_proba_needs_probability),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
