@@ -77,10 +77,10 @@ static void free_buffers(ml_nn *net)
         for (int i = 0; i < net->n; i++) {
             nn_lbuf *b = &net->blk[i];
             free(b->y), free(b->dx), free(b->cols), free(b->mask), free(b->arg), free(b->xhat), free(b->mean),
-                free(b->invstd), free(b->sg);
+                free(b->invstd), free(b->sg), free(b->u);
         }
-    free(net->blk), free(net->blk_dcols), free(net->blk_gout), free(net->blk_grads);
-    net->blk = NULL, net->blk_dcols = net->blk_gout = net->blk_grads = NULL;
+    free(net->blk), free(net->blk_dcols), free(net->blk_gout), free(net->blk_grads), free(net->blk_wtmp);
+    net->blk = NULL, net->blk_dcols = net->blk_gout = net->blk_grads = net->blk_wtmp = NULL;
     for (int i = 0; i < net->nws; i++) free(net->ws[i].lb);
     free(net->ws);
     net->ws = NULL;
@@ -116,6 +116,32 @@ static int sweep(int in, int k, int s, int same, int *pad)
     }
     *pad = 0;
     return in >= k ? (in - k) / s + 1 : 0;
+}
+
+static int conv1c_ok(const nn_layer *l);
+
+/* How a convolution runs, and the buffers it needs per sample. */
+static void conv_plan(nn_layer *l)
+{
+    const int64_t F = l->s.units, pix = (int64_t)l->Ho * l->Wo;
+    l->th = (l->Ho + 1) / 2, l->tw = (l->Wo + 1) / 2;
+    const int64_t tiles = (int64_t)l->th * l->tw;
+    if (l->kh == 1 && l->kw == 1 && l->sh == 1 && l->sw == 1 && !l->pad_t && !l->pad_l) {
+        l->conv_path = NN_CONV_1X1; /* the input is its own im2col */
+        l->cols_row = 0, l->scratch_row = 0;
+    } else if (conv1c_ok(l)) {
+        l->conv_path = NN_CONV_ONE_CHANNEL;
+        l->cols_row = 0, l->scratch_row = pix * l->K;
+    } else if (l->kh == 3 && l->kw == 3 && l->sh == 1 && l->sw == 1 && l->C % 8 == 0 && F % 8 == 0 &&
+               16 * tiles * 10 <= 9 * pix * 7) {
+        /* F(2x2, 3x3) multiplies 16 values per 2x2 tile instead of 36: worth it
+         * when the tiles do not overhang the output much */
+        l->conv_path = NN_CONV_WINOGRAD;
+        l->cols_row = 16 * tiles * l->C, l->scratch_row = 16 * tiles * F;
+    } else {
+        l->conv_path = NN_CONV_GEMM;
+        l->cols_row = pix * l->K, l->scratch_row = pix * l->K;
+    }
 }
 
 static ml_status infer(ml_nn *net, nn_layer *l, int nd, const int64_t *in)
@@ -165,6 +191,7 @@ static ml_status infer(ml_nn *net, nn_layer *l, int nd, const int64_t *in)
         if (conv) {
             l->w_n = l->K * s->units;
             l->b_n = s->use_bias ? s->units : 0;
+            conv_plan(l);
         }
         break;
     }
@@ -361,7 +388,7 @@ float *ml_nn_layer_array(ml_nn *net, int i, const char *which, int64_t *n)
  * parameter gradients, BN's statistics). */
 static int alloc_blocks(ml_nn *net, int nws, int64_t rows)
 {
-    int64_t dc = 0;
+    int64_t dc = 0, wt = 0;
     size_t r = (size_t)rows;
     int ok = (net->blk = calloc((size_t)net->n, sizeof *net->blk)) != NULL;
     for (int i = 0; i < net->n && ok; i++) {
@@ -374,10 +401,14 @@ static int alloc_blocks(ml_nn *net, int nws, int64_t rows)
             ok = (lb->y = malloc(out * sizeof(float))) && (lb->dx = malloc(in * sizeof(float)));
             break;
         case ML_NN_CONV2D: {
-            size_t nc = r * (size_t)l->Ho * l->Wo * (size_t)l->K;
-            if ((int64_t)l->Ho * l->Wo * l->K > dc) dc = (int64_t)l->Ho * l->Wo * l->K;
+            if (l->scratch_row > dc) dc = l->scratch_row;
             ok = (lb->y = malloc(out * sizeof(float))) && (lb->dx = malloc(in * sizeof(float))) &&
-                 (lb->cols = malloc(nc * sizeof(float)));
+                 (!l->cols_row || (lb->cols = malloc(r * (size_t)l->cols_row * sizeof(float))));
+            if (ok && l->conv_path == NN_CONV_WINOGRAD) {
+                int64_t cf = 16 * (int64_t)l->C * l->s.units, mx = l->C > l->s.units ? l->C : l->s.units;
+                ok = (lb->u = malloc((size_t)nws * (size_t)cf * sizeof(float))) != NULL;
+                if (cf + 2 * mx > wt) wt = cf + 2 * mx;
+            }
             break;
         }
         case ML_NN_MAXPOOL2D:
@@ -399,7 +430,9 @@ static int alloc_blocks(ml_nn *net, int nws, int64_t rows)
         }
     }
     net->dcols_row = dc;
+    net->wtmp_n = wt;
     if (ok && dc) ok = (net->blk_dcols = malloc(r * (size_t)dc * sizeof(float))) != NULL;
+    if (ok && wt) ok = (net->blk_wtmp = malloc((size_t)nws * (size_t)wt * sizeof(float))) != NULL;
     if (ok) ok = (net->blk_gout = malloc(r * (size_t)ml_nn_output_size(net) * sizeof(float))) != NULL;
     if (ok) ok = (net->blk_grads = malloc((size_t)nws * (size_t)(net->np + 1) * sizeof(float))) != NULL;
     return ok;
@@ -436,7 +469,8 @@ static ml_status ensure_ws(ml_nn *net, int nws, int64_t stride)
             const int64_t in = r0 * l->in_size, out = r0 * l->out_size, C = l->C;
             lb->y = bk->y ? bk->y + out : NULL;
             lb->dx = bk->dx ? bk->dx + in : NULL;
-            lb->cols = bk->cols ? bk->cols + r0 * (int64_t)l->Ho * l->Wo * l->K : NULL;
+            lb->cols = bk->cols ? bk->cols + r0 * l->cols_row : NULL;
+            lb->u = bk->u ? bk->u + s * 16 * C * l->s.units : NULL;
             lb->mask = bk->mask ? bk->mask + out : NULL;
             lb->arg = bk->arg ? bk->arg + out : NULL;
             lb->xhat = bk->xhat ? bk->xhat + out : NULL;
@@ -445,6 +479,7 @@ static ml_status ensure_ws(ml_nn *net, int nws, int64_t stride)
             lb->sg = bk->sg ? bk->sg + 2 * s * C : NULL;
         }
         w->dcols = net->blk_dcols ? net->blk_dcols + r0 * net->dcols_row : NULL;
+        w->wtmp = net->blk_wtmp ? net->blk_wtmp + s * net->wtmp_n : NULL;
         w->gout = net->blk_gout + r0 * K;
         w->grads = net->blk_grads + (size_t)s * (size_t)(net->np + 1);
     }
@@ -846,6 +881,304 @@ static void conv1c_backward(const nn_layer *l, const float *x, const float *y, c
     conv1c_bwd_any(l, x, y, g, gW, gb, B, mask);
 }
 
+static void col_sums(const float *restrict g, int64_t rows, int64_t cols, float *restrict out);
+
+/* ---------------------------------------------------------------- Winograd */
+
+/* 3x3 convolutions with stride 1 as Winograd's F(2x2, 3x3) (Lavin & Gray,
+ * 2015): each 2x2 block of outputs ("tile") is computed from the 4x4 block of
+ * inputs around it in a transformed space where the convolution is an
+ * element-wise product: 16 products per tile and channel pair instead of 36.
+ * Per group of images, the 16 elements of the transforms become 16 matrix
+ * products (tiles x C) (C x filters) through ml_gemm.  The backward pass is
+ * the exact adjoint of the same computation:
+ *   forward   V = B'dB (input),  U = GgG' (kernel),  M = V U,  Y = A'MA
+ *   backward  dM = A dY A',  dU = V' dM,  dg = G'dU G,  dV = dM U',  dd = B dV B'
+ * Inputs outside the image read as zeros, outputs outside it are dropped.
+ * Everything runs in a fixed order, so the result does not depend on
+ * threads; it differs from im2col + GEMM by float rounding only. */
+#define NN_WINO_TILES 72 /* tiles per group of images: the transforms of a group stay in cache */
+
+/* V[xi][t][c] for the tiles of images [n0, n0 + nb); V has ld c, xi stride T*C.
+ * Eight channels per vector (C and the filters are multiples of 8). */
+static inline __attribute__((always_inline)) void wino_input_body(const nn_layer *l, const float *x, int64_t n0, int nb, float *restrict V, const float *zeros)
+{
+    const int H = l->H, Wd = l->W, C = l->C, th = l->th, tw = l->tw;
+    const int64_t T = (int64_t)nb * th * tw, xs = T * C;
+    int64_t t = 0;
+    for (int n = 0; n < nb; n++) {
+        const float *img = x + (n0 + n) * l->in_size;
+        for (int i = 0; i < th; i++)
+            for (int j = 0; j < tw; j++, t++) {
+                const float *p[16];
+                for (int r = 0; r < 4; r++)
+                    for (int q = 0; q < 4; q++) {
+                        const int ih = 2 * i - l->pad_t + r, iw = 2 * j - l->pad_l + q;
+                        p[r * 4 + q] = ih >= 0 && ih < H && iw >= 0 && iw < Wd ? img + ((int64_t)ih * Wd + iw) * C : zeros;
+                    }
+                float *o = V + t * C;
+                for (int c = 0; c < C; c += 8) {
+                    nn_v8 d[16], u[16];
+                    for (int k = 0; k < 16; k++) d[k] = NN_LD(p[k] + c);
+                    for (int q = 0; q < 4; q++) { /* rows: B'd */
+                        u[0 + q] = d[0 + q] - d[8 + q];
+                        u[4 + q] = d[4 + q] + d[8 + q];
+                        u[8 + q] = d[8 + q] - d[4 + q];
+                        u[12 + q] = d[4 + q] - d[12 + q];
+                    }
+                    for (int r = 0; r < 4; r++) { /* columns: (B'd)B */
+                        NN_ST(o + (r * 4 + 0) * xs + c, u[r * 4 + 0] - u[r * 4 + 2]);
+                        NN_ST(o + (r * 4 + 1) * xs + c, u[r * 4 + 1] + u[r * 4 + 2]);
+                        NN_ST(o + (r * 4 + 2) * xs + c, u[r * 4 + 2] - u[r * 4 + 1]);
+                        NN_ST(o + (r * 4 + 3) * xs + c, u[r * 4 + 1] - u[r * 4 + 3]);
+                    }
+                }
+            }
+    }
+}
+
+/* U[xi][c][f] = (G g G')[xi] from the kernel W[(ki*3 + kj)*C + c][f]. */
+static inline __attribute__((always_inline)) void wino_kernel_body(const nn_layer *l, const float *restrict W, float *restrict U)
+{
+    const int C = l->C, F = l->s.units;
+    const int64_t CF = (int64_t)C * F;
+    const nn_v8 h = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
+    for (int c = 0; c < C; c++)
+        for (int f = 0; f < F; f += 8) {
+            nn_v8 g[9], t[12];
+            for (int k = 0; k < 9; k++) g[k] = NN_LD(W + ((int64_t)k * C + c) * F + f);
+            for (int q = 0; q < 3; q++) { /* rows: Gg */
+                t[0 + q] = g[0 + q];
+                t[3 + q] = h * (g[0 + q] + g[3 + q] + g[6 + q]);
+                t[6 + q] = h * (g[0 + q] - g[3 + q] + g[6 + q]);
+                t[9 + q] = g[6 + q];
+            }
+            float *o = U + (int64_t)c * F + f;
+            for (int r = 0; r < 4; r++) { /* columns: (Gg)G' */
+                NN_ST(o + (r * 4 + 0) * CF, t[r * 3 + 0]);
+                NN_ST(o + (r * 4 + 1) * CF, h * (t[r * 3 + 0] + t[r * 3 + 1] + t[r * 3 + 2]));
+                NN_ST(o + (r * 4 + 2) * CF, h * (t[r * 3 + 0] - t[r * 3 + 1] + t[r * 3 + 2]));
+                NN_ST(o + (r * 4 + 3) * CF, t[r * 3 + 2]);
+            }
+        }
+}
+
+/* y = act(A'MA + bias) for the tiles of images [n0, n0 + nb). */
+static inline __attribute__((always_inline)) void wino_output_body(const nn_layer *l, const float *restrict M, int64_t n0, int nb, const float *bias, float *y,
+                        float *sink)
+{
+    const int Ho = l->Ho, Wo = l->Wo, F = l->s.units, th = l->th, tw = l->tw, relu = l->s.act == ML_ACT_RELU;
+    const int64_t T = (int64_t)nb * th * tw, ms = T * F;
+    const nn_v8 zero = {0};
+    int64_t t = 0;
+    for (int n = 0; n < nb; n++) {
+        float *img = y + (n0 + n) * l->out_size;
+        for (int i = 0; i < th; i++)
+            for (int j = 0; j < tw; j++, t++) {
+                float *o[4];
+                for (int r = 0; r < 2; r++)
+                    for (int q = 0; q < 2; q++) {
+                        const int oh = 2 * i + r, ow = 2 * j + q;
+                        o[r * 2 + q] = oh < Ho && ow < Wo ? img + ((int64_t)oh * Wo + ow) * F : sink;
+                    }
+                const float *m = M + t * F;
+                for (int f = 0; f < F; f += 8) {
+                    nn_v8 v[16], u[8];
+                    for (int k = 0; k < 16; k++) v[k] = NN_LD(m + k * ms + f);
+                    for (int q = 0; q < 4; q++) { /* rows: A'M */
+                        u[0 + q] = v[0 + q] + v[4 + q] + v[8 + q];
+                        u[4 + q] = v[4 + q] - v[8 + q] - v[12 + q];
+                    }
+                    const nn_v8 b = bias ? NN_LD(bias + f) : zero;
+                    for (int r = 0; r < 2; r++) { /* columns: (A'M)A */
+                        nn_v8 y0 = u[r * 4 + 0] + u[r * 4 + 1] + u[r * 4 + 2] + b;
+                        nn_v8 y1 = u[r * 4 + 1] - u[r * 4 + 2] - u[r * 4 + 3] + b;
+                        if (relu) y0 = (nn_v8)((nn_i8)y0 & (y0 > zero)), y1 = (nn_v8)((nn_i8)y1 & (y1 > zero));
+                        NN_ST(o[r * 2 + 0] + f, y0);
+                        NN_ST(o[r * 2 + 1] + f, y1);
+                    }
+                }
+            }
+    }
+}
+
+/* dM[xi][t][f] = (A dY A')[xi] from the output gradient g of images [n0, n0 + nb). */
+static inline __attribute__((always_inline)) void wino_dout_body(const nn_layer *l, const float *g, int64_t n0, int nb, float *restrict M, const float *zeros)
+{
+    const int Ho = l->Ho, Wo = l->Wo, F = l->s.units, th = l->th, tw = l->tw;
+    const int64_t T = (int64_t)nb * th * tw, ms = T * F;
+    int64_t t = 0;
+    for (int n = 0; n < nb; n++) {
+        const float *img = g + (n0 + n) * l->out_size;
+        for (int i = 0; i < th; i++)
+            for (int j = 0; j < tw; j++, t++) {
+                const float *p[4];
+                for (int r = 0; r < 2; r++)
+                    for (int q = 0; q < 2; q++) {
+                        const int oh = 2 * i + r, ow = 2 * j + q;
+                        p[r * 2 + q] = oh < Ho && ow < Wo ? img + ((int64_t)oh * Wo + ow) * F : zeros;
+                    }
+                float *m = M + t * F;
+                for (int f = 0; f < F; f += 8) {
+                    const nn_v8 a = NN_LD(p[0] + f), b = NN_LD(p[1] + f), c = NN_LD(p[2] + f), d = NN_LD(p[3] + f);
+                    /* rows: A dY (4 x 2) */
+                    const nn_v8 u[8] = {a, b, a + c, b + d, a - c, b - d, -c, -d};
+                    for (int r = 0; r < 4; r++) { /* columns: (A dY)A' */
+                        NN_ST(m + (r * 4 + 0) * ms + f, u[r * 2 + 0]);
+                        NN_ST(m + (r * 4 + 1) * ms + f, u[r * 2 + 0] + u[r * 2 + 1]);
+                        NN_ST(m + (r * 4 + 2) * ms + f, u[r * 2 + 0] - u[r * 2 + 1]);
+                        NN_ST(m + (r * 4 + 3) * ms + f, -u[r * 2 + 1]);
+                    }
+                }
+            }
+    }
+}
+
+/* gW[(ki*3 + kj)*C + c][f] = (G' dU G) of dU[xi][c][f]. */
+static inline __attribute__((always_inline)) void wino_dkernel_body(const nn_layer *l, const float *restrict dU, float *restrict gW)
+{
+    const int C = l->C, F = l->s.units;
+    const int64_t CF = (int64_t)C * F;
+    const nn_v8 h = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
+    for (int c = 0; c < C; c++)
+        for (int f = 0; f < F; f += 8) {
+            nn_v8 d[16], t[12];
+            for (int k = 0; k < 16; k++) d[k] = NN_LD(dU + k * CF + (int64_t)c * F + f);
+            for (int q = 0; q < 4; q++) { /* rows: G'dU (3 x 4) */
+                t[0 + q] = d[0 + q] + h * (d[4 + q] + d[8 + q]);
+                t[4 + q] = h * (d[4 + q] - d[8 + q]);
+                t[8 + q] = h * (d[4 + q] + d[8 + q]) + d[12 + q];
+            }
+            for (int r = 0; r < 3; r++) { /* columns: (G'dU)G */
+                NN_ST(gW + ((int64_t)(r * 3 + 0) * C + c) * F + f, t[r * 4 + 0] + h * (t[r * 4 + 1] + t[r * 4 + 2]));
+                NN_ST(gW + ((int64_t)(r * 3 + 1) * C + c) * F + f, h * (t[r * 4 + 1] - t[r * 4 + 2]));
+                NN_ST(gW + ((int64_t)(r * 3 + 2) * C + c) * F + f, h * (t[r * 4 + 1] + t[r * 4 + 2]) + t[r * 4 + 3]);
+            }
+        }
+}
+
+/* dx += B dV B' for the tiles of images [n0, n0 + nb) (dx zeroed before). */
+static inline __attribute__((always_inline)) void wino_dinput_body(const nn_layer *l, const float *restrict V, int64_t n0, int nb, float *dx, float *sink)
+{
+    const int H = l->H, Wd = l->W, C = l->C, th = l->th, tw = l->tw;
+    const int64_t T = (int64_t)nb * th * tw, vs = T * C;
+    int64_t t = 0;
+    for (int n = 0; n < nb; n++) {
+        float *img = dx + (n0 + n) * l->in_size;
+        for (int i = 0; i < th; i++)
+            for (int j = 0; j < tw; j++, t++) {
+                float *o[16];
+                for (int r = 0; r < 4; r++)
+                    for (int q = 0; q < 4; q++) {
+                        const int ih = 2 * i - l->pad_t + r, iw = 2 * j - l->pad_l + q;
+                        o[r * 4 + q] = ih >= 0 && ih < H && iw >= 0 && iw < Wd ? img + ((int64_t)ih * Wd + iw) * C : sink;
+                    }
+                const float *v = V + t * C;
+                for (int c = 0; c < C; c += 8) {
+                    nn_v8 d[16], u[16];
+                    for (int k = 0; k < 16; k++) d[k] = NN_LD(v + k * vs + c);
+                    for (int q = 0; q < 4; q++) { /* rows: B dV */
+                        u[0 + q] = d[0 + q];
+                        u[4 + q] = d[4 + q] - d[8 + q] + d[12 + q];
+                        u[8 + q] = d[4 + q] + d[8 + q] - d[0 + q];
+                        u[12 + q] = -d[12 + q];
+                    }
+                    for (int r = 0; r < 4; r++) { /* columns: (B dV)B' */
+                        float *o0 = o[r * 4 + 0] + c, *o1 = o[r * 4 + 1] + c, *o2 = o[r * 4 + 2] + c,
+                              *o3 = o[r * 4 + 3] + c;
+                        NN_ST(o0, NN_LD(o0) + u[r * 4 + 0]);
+                        NN_ST(o1, NN_LD(o1) + (u[r * 4 + 1] - u[r * 4 + 2] + u[r * 4 + 3]));
+                        NN_ST(o2, NN_LD(o2) + (u[r * 4 + 1] + u[r * 4 + 2] - u[r * 4 + 0]));
+                        NN_ST(o3, NN_LD(o3) - u[r * 4 + 3]);
+                    }
+                }
+            }
+    }
+}
+
+/* Each transform twice: for CPUs with AVX2 (eight lanes native) and for the
+ * x86-64 baseline (the same code, each vector split in two). */
+#define NN_WINO_FUNCS(SUF, ATTR)                                                                                      \
+    ATTR static void wino_input_##SUF(const nn_layer *l, const float *x, int64_t n0, int nb, float *V,             \
+                                      const float *zeros)                                                           \
+    {                                                                                                                 \
+        wino_input_body(l, x, n0, nb, V, zeros);                                                                      \
+    }                                                                                                                 \
+    ATTR static void wino_kernel_##SUF(const nn_layer *l, const float *W, float *U) { wino_kernel_body(l, W, U); }  \
+    ATTR static void wino_output_##SUF(const nn_layer *l, const float *M, int64_t n0, int nb, const float *bias,    \
+                                       float *y, float *sink)                                                       \
+    {                                                                                                                 \
+        wino_output_body(l, M, n0, nb, bias, y, sink);                                                                \
+    }                                                                                                                 \
+    ATTR static void wino_dout_##SUF(const nn_layer *l, const float *g, int64_t n0, int nb, float *M,              \
+                                     const float *zeros)                                                            \
+    {                                                                                                                 \
+        wino_dout_body(l, g, n0, nb, M, zeros);                                                                       \
+    }                                                                                                                 \
+    ATTR static void wino_dkernel_##SUF(const nn_layer *l, const float *dU, float *gW)                              \
+    {                                                                                                                 \
+        wino_dkernel_body(l, dU, gW);                                                                                 \
+    }                                                                                                                 \
+    ATTR static void wino_dinput_##SUF(const nn_layer *l, const float *V, int64_t n0, int nb, float *dx,           \
+                                       float *sink)                                                                 \
+    {                                                                                                                 \
+        wino_dinput_body(l, V, n0, nb, dx, sink);                                                                     \
+    }
+NN_WINO_FUNCS(any, )
+#ifdef NN_HAVE_AVX
+NN_WINO_FUNCS(avx2, __attribute__((target("avx2,fma"))))
+#define NN_WINO(fn) (nn_avx2() ? fn##_avx2 : fn##_any)
+#else
+#define NN_WINO(fn) fn##_any
+#endif
+
+static void wino_forward(const nn_layer *l, nn_lbuf *lb, nn_ws *w, const float *x, const float *W, const float *bias,
+                         int64_t B)
+{
+    const int C = l->C, F = l->s.units, mx = C > F ? C : F;
+    const int64_t tiles = (int64_t)l->th * l->tw, G = NN_WINO_TILES / tiles > 1 ? NN_WINO_TILES / tiles : 1;
+    float *zeros = w->wtmp + 16 * (int64_t)C * F, *sink = zeros + mx;
+    memset(zeros, 0, sizeof(float) * (size_t)mx);
+    NN_WINO(wino_kernel)(l, W, lb->u);
+    for (int64_t n0 = 0; n0 < B; n0 += G) {
+        const int nb = (int)(B - n0 < G ? B - n0 : G);
+        const int64_t T = nb * tiles;
+        float *V = lb->cols + n0 * l->cols_row, *M = w->dcols;
+        NN_WINO(wino_input)(l, x, n0, nb, V, zeros);
+        for (int xi = 0; xi < 16; xi++)
+            ml_gemm(0, 0, T, F, C, 1, V + xi * T * C, C, lb->u + xi * (int64_t)C * F, F, 0, M + xi * T * F, F);
+        NN_WINO(wino_output)(l, M, n0, nb, bias, lb->y, sink);
+    }
+    if (l->s.act != ML_ACT_RELU && l->s.act != ML_ACT_LINEAR) act_forward(l->s.act, lb->y, B * l->out_size, F);
+}
+
+/* g: the gradient wrt the pre-activation output (activation applied). */
+static void wino_backward(const nn_layer *l, nn_lbuf *lb, nn_ws *w, const float *g, float *gW, float *gb, int64_t B,
+                          int need_dx)
+{
+    const int C = l->C, F = l->s.units, mx = C > F ? C : F;
+    const int64_t tiles = (int64_t)l->th * l->tw, CF = (int64_t)C * F;
+    const int64_t G = NN_WINO_TILES / tiles > 1 ? NN_WINO_TILES / tiles : 1;
+    float *dU = w->wtmp, *zeros = dU + 16 * CF, *sink = zeros + mx; /* wtmp: dU, zeros, a sink */
+    memset(zeros, 0, sizeof(float) * (size_t)mx);
+    if (need_dx) memset(lb->dx, 0, sizeof(float) * (size_t)(B * l->in_size));
+    for (int64_t n0 = 0; n0 < B; n0 += G) {
+        const int nb = (int)(B - n0 < G ? B - n0 : G);
+        const int64_t T = nb * tiles;
+        float *V = lb->cols + n0 * l->cols_row, *M = w->dcols;
+        NN_WINO(wino_dout)(l, g, n0, nb, M, zeros);
+        for (int xi = 0; xi < 16; xi++)
+            ml_gemm(1, 0, C, F, T, 1, V + xi * T * C, C, M + xi * T * F, F, n0 ? 1 : 0, dU + xi * CF, F);
+        if (!need_dx) continue;
+        /* V is no longer needed: dV goes in its place */
+        for (int xi = 0; xi < 16; xi++)
+            ml_gemm(0, 1, T, C, F, 1, M + xi * T * F, F, lb->u + xi * CF, F, 0, V + xi * T * C, C);
+        NN_WINO(wino_dinput)(l, V, n0, nb, lb->dx, sink);
+    }
+    NN_WINO(wino_dkernel)(l, dU, gW);
+    if (gb) col_sums(g, B * (int64_t)l->Ho * l->Wo, F, gb);
+}
+
 /* ---------------------------------------------------------------- pooling */
 
 typedef struct pool_ctx {
@@ -1060,8 +1393,12 @@ static void layer_forward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *w, 
         break;
     }
     case ML_NN_CONV2D: {
-        if (conv1c_ok(l)) {
+        if (l->conv_path == NN_CONV_ONE_CHANNEL) {
             conv1c_forward(l, x, W, l->b_n ? bias : NULL, lb->y, B);
+            break;
+        }
+        if (l->conv_path == NN_CONV_WINOGRAD) {
+            wino_forward(l, lb, w, x, W, l->b_n ? bias : NULL, B);
             break;
         }
         conv_ctx c = {l, x, lb->cols, NULL};
@@ -1177,7 +1514,12 @@ static float *layer_backward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *
         int64_t rows = B * l->Ho * l->Wo, o = l->s.units;
         int one = is_1x1(l);
         const float *cols = one ? lb->x : lb->cols;
-        if (conv1c_ok(l)) {
+        if (l->conv_path == NN_CONV_WINOGRAD) {
+            if (!skip_act) act_backward(l->s.act, lb->y, g, rows * o, o);
+            wino_backward(l, lb, w, g, gW, l->b_n ? gb : NULL, B, need_dx);
+            return need_dx ? lb->dx : NULL;
+        }
+        if (l->conv_path == NN_CONV_ONE_CHANNEL) {
             /* without dx the ReLU's mask is applied on the fly */
             int mask = !skip_act && l->s.act == ML_ACT_RELU && !need_dx;
             if (!skip_act && !mask) act_backward(l->s.act, lb->y, g, rows * o, o);

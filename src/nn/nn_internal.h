@@ -16,7 +16,12 @@ typedef struct nn_layer {
     /* convolution / pooling geometry (NHWC) */
     int H, W, C, Ho, Wo, kh, kw, sh, sw, pad_t, pad_l;
     int64_t K;                   /* kh * kw * C */
+    /* Conv2D: how it runs (NN_CONV_*), Winograd's tiles, the floats per
+     * sample its kept (cols) and passing (scratch) buffers need */
+    int conv_path, th, tw;
+    int64_t cols_row, scratch_row;
 } nn_layer;
+enum { NN_CONV_GEMM, NN_CONV_1X1, NN_CONV_ONE_CHANNEL, NN_CONV_WINOGRAD };
 
 /* One layer's buffers in one slot (see nn_ws). */
 typedef struct nn_lbuf {
@@ -30,6 +35,7 @@ typedef struct nn_lbuf {
     const float *x;              /* input of the current pass */
     float *outp;                 /* output of the current pass (y or x) */
     float *gin;                  /* Dense, after backward: gradient wrt its pre-activation output */
+    float *u;                    /* Conv2D, Winograd: the transformed kernel (16 x C x filters) */
     int dropped;                 /* Dropout active in this pass */
     int training;                /* BN: batch statistics in this pass */
 } nn_lbuf;
@@ -48,7 +54,8 @@ typedef struct nn_lbuf {
  * inference a slot belongs to a thread, which runs shard after shard. */
 typedef struct nn_ws {
     nn_lbuf *lb;                 /* one per layer */
-    float *dcols;                /* Conv2D backward scratch */
+    float *dcols;                /* Conv2D scratch (stride rows x the largest scratch_row) */
+    float *wtmp;                 /* Winograd: the kernel's gradient (16 x C x filters), zeros, a sink */
     float *gout;                 /* gradient of the loss wrt the output */
     float *grads;                /* this shard's parameter gradients (Conv2D, BN) */
     float *gx;                   /* gradient wrt the input (borrowed) */
@@ -78,8 +85,9 @@ struct ml_nn {
     int nws;
     int64_t ws_rows;             /* rows the blocks below hold (all slots together) */
     nn_lbuf *blk;                /* per layer: the blocks the slots' buffers point into */
-    float *blk_dcols, *blk_gout, *blk_grads;
+    float *blk_dcols, *blk_gout, *blk_grads, *blk_wtmp;
     int64_t dcols_row;           /* dcols floats per row */
+    int64_t wtmp_n;              /* wtmp floats per slot */
     double *sh_loss;             /* per shard of the running pass */
     int64_t *sh_correct;
     int sh_cap;

@@ -226,17 +226,17 @@ static void test_grad_conv_1x1_and_pool_same(void **state)
  * gradients, with the ReLU's mask applied by the pooling above, by the
  * convolution itself (no gradient wrt the input needed), and before the
  * product for the input's gradient. */
-static void check_conv_one_channel_output(int k, int stride, int same)
+static void check_conv_output(int C, int F, int k, int stride, int same)
 {
-    ml_nn_spec s[] = {input_spec(3, 7, 6, 1), conv(16, k, stride, same, ML_ACT_RELU), simple(ML_NN_FLATTEN)};
+    ml_nn_spec s[] = {input_spec(3, 7, 6, C), conv(F, k, stride, same, ML_ACT_RELU), simple(ML_NN_FLATTEN)};
     ml_nn *net = build(s, 3, 0);
     int64_t sh[3], nk = 0, nb = 0;
     ml_nn_layer_shape(net, 0, sh);
     const float *W = ml_nn_layer_array(net, 0, "kernel", &nk), *bias = ml_nn_layer_array(net, 0, "bias", &nb);
     float *b = ml_nn_layer_array(net, 0, "bias", &nb);
-    for (int f = 0; f < 16; f++) b[f] = 0.05f * (float)(f - 8);
-    ml_tensor *X = ml_tensor_new2(2, 42), *out = NULL;
-    fill_uniform(X->data, 84, 3, -1, 1);
+    for (int f = 0; f < F; f++) b[f] = 0.05f * (float)(f - 8);
+    ml_tensor *X = ml_tensor_new2(2, 42 * C), *out = NULL;
+    fill_uniform(X->data, 84 * C, 3, -1, 1);
     assert_int_equal(ml_nn_predict(net, X, &out, NULL), ML_OK);
     int pad_t = 0, pad_l = 0;
     if (same) {
@@ -247,19 +247,21 @@ static void check_conv_one_channel_output(int k, int stride, int same)
     for (int n = 0; n < 2; n++)
         for (int oh = 0; oh < sh[0]; oh++)
             for (int ow = 0; ow < sh[1]; ow++)
-                for (int f = 0; f < 16; f++) {
+                for (int f = 0; f < F; f++) {
                     double acc = bias[f];
                     for (int ki = 0; ki < k; ki++)
                         for (int kj = 0; kj < k; kj++) {
                             int ih = oh * stride + ki - pad_t, iw = ow * stride + kj - pad_l;
                             if (ih < 0 || ih >= 7 || iw < 0 || iw >= 6) continue;
-                            acc += (double)X->data[n * 42 + ih * 6 + iw] * W[(ki * k + kj) * 16 + f];
+                            for (int c = 0; c < C; c++)
+                                acc += (double)X->data[(n * 42 + ih * 6 + iw) * C + c] * W[((ki * k + kj) * C + c) * F + f];
                         }
                     acc = acc > 0 ? acc : 0;
-                    double got = out->data[((n * sh[0] + oh) * sh[1] + ow) * 16 + f];
+                    double got = out->data[((n * sh[0] + oh) * sh[1] + ow) * F + f];
                     md = fmax(md, fabs(got - acc));
                 }
-    print_message("# one-channel conv %dx%d stride %d %s: max difference %.3g\n", k, k, stride, same ? "same" : "valid", md);
+    print_message("# conv %d -> %d channels %dx%d stride %d %s: max difference %.3g\n", C, F, k, k, stride,
+                  same ? "same" : "valid", md);
     assert_true(md < 1e-5);
     ml_tensor_free(X), ml_tensor_free(out);
     ml_nn_free(net);
@@ -268,9 +270,9 @@ static void check_conv_one_channel_output(int k, int stride, int same)
 static void test_conv_one_channel_direct(void **state)
 {
     (void)state;
-    check_conv_one_channel_output(3, 1, 0);
-    check_conv_one_channel_output(3, 2, 1);
-    check_conv_one_channel_output(2, 1, 1);
+    check_conv_output(1, 16, 3, 1, 0);
+    check_conv_output(1, 16, 3, 2, 1);
+    check_conv_output(1, 16, 2, 1, 1);
     ml_nn_spec s1[] = {input_spec(3, 7, 7, 1), conv(8, 3, 1, 0, ML_ACT_RELU), simple(ML_NN_MAXPOOL2D),
                        simple(ML_NN_FLATTEN), dense(3, ML_ACT_SOFTMAX)};
     ml_nn *net = build(s1, 5, 0);
@@ -282,6 +284,28 @@ static void test_conv_one_channel_direct(void **state)
                        dense(3, ML_ACT_SOFTMAX)};
     net = build(s2, 4, 0);
     gradcheck(net, 3, 1, 0, 0, 1e-2); /* mask in the convolution */
+    gc_h = 1e-2f;
+    ml_nn_free(net);
+}
+
+/* 3x3, stride 1, channels and filters multiples of 8: Winograd's F(2x2, 3x3).
+ * Output against a plain loop (valid: tiles inside; same: tiles overhanging
+ * and padding), then the gradients of the kernel, the bias and the input. */
+static void test_conv_winograd(void **state)
+{
+    (void)state;
+    check_conv_output(8, 16, 3, 1, 0);
+    check_conv_output(16, 8, 3, 1, 1);
+    ml_nn_spec s1[] = {input_spec(3, 6, 6, 8), conv(8, 3, 1, 0, ML_ACT_TANH), simple(ML_NN_FLATTEN),
+                       dense(3, ML_ACT_SOFTMAX)};
+    ml_nn *net = build(s1, 4, 0);
+    gradcheck(net, 3, 1, 0, 1, 1e-2);
+    ml_nn_free(net);
+    ml_nn_spec s2[] = {input_spec(3, 5, 5, 8), conv(16, 3, 1, 1, ML_ACT_RELU), simple(ML_NN_MAXPOOL2D),
+                       simple(ML_NN_FLATTEN), dense(3, ML_ACT_SOFTMAX)};
+    net = build(s2, 5, 0);
+    gc_h = 3e-4f;
+    gradcheck(net, 3, 1, 0, 1, 1e-2);
     gc_h = 1e-2f;
     ml_nn_free(net);
 }
@@ -674,6 +698,7 @@ int main(void)
         cmocka_unit_test(test_grad_conv_same_stride_batchnorm),
         cmocka_unit_test(test_grad_conv_1x1_and_pool_same),
         cmocka_unit_test(test_conv_one_channel_direct),
+        cmocka_unit_test(test_conv_winograd),
         cmocka_unit_test(test_grad_dropout_batchnorm_dense),
         cmocka_unit_test(test_grad_sharded_batch),
         cmocka_unit_test(test_summary_like_keras),
