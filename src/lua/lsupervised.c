@@ -5,7 +5,7 @@
  *   local kf = ml.StratifiedKFold{n_splits = 5, shuffle = true, seed = 0}
  *   for i, fold in ipairs(kf:split(X, y)) do ... fold.train, fold.test ... end  -- 1-based row numbers
  *   for i, Xtr, ytr, Xte, yte in kf:each(X, y) do ... end                      -- one fold's rows at a time
- *   local scores = ml.cross_val_score(model, X, y, {cv = 5})                    -- tensor of k accuracies
+ *   local scores = ml.cross_val_score(model, X, y, {cv = 5, n_jobs = nil})      -- tensor of k accuracies
  *   local pipe = ml.Pipeline{{"pca", ml.PCA{n_components = 50}}, {"svc", ml.SVC{}}}
  *   local gs = ml.GridSearchCV(pipe, {svc__kernel = {"linear", "poly", "rbf"}}, {cv = 5}):fit(X, y)
  *   gs.best_params, gs.best_score, gs.cv_results, gs.best_estimator, gs:predict(X), print(gs:results())
@@ -219,6 +219,24 @@ static void cv_from_opt(lua_State *L, int t, const char *fn, lcv *c)
     lua_pop(L, 1);
 }
 
+/* The n_jobs option (scikit-learn's): nil (automatic: fits side by side on
+ * every thread when they gain from it, see selection.h), -1 (every thread)
+ * or 1 to 256 fits at a time. */
+static int n_jobs_opt(lua_State *L, int t, const char *fn)
+{
+    int ty = mlua_opt_field(L, t, "n_jobs");
+    int n = ML_N_JOBS_AUTO;
+    if (ty != LUA_TNIL) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) == 0 || lua_tointeger(L, -1) < -1 ||
+            lua_tointeger(L, -1) > 256)
+            luaL_error(L, "%s: option 'n_jobs' must be nil (automatic), -1 (every thread) or 1 to 256, got %s", fn,
+                       luaL_tolstring(L, -1, NULL));
+        n = (int)lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    return n;
+}
+
 /* ---------------- cross_val_score ---------------- */
 
 static int l_cross_val_score(lua_State *L)
@@ -226,10 +244,11 @@ static int l_cross_val_score(lua_State *L)
     ml_estimator *e = mlua_check_estimator(L, 1);
     ml_tensor *X = mlua_check_tensor(L, 2);
     ml_tensor *y = mlua_check_tensor_like(L, 3);
-    static const char *const known[] = {"cv", NULL};
+    static const char *const known[] = {"cv", "n_jobs", NULL};
     mlua_check_opts(L, 4, "cross_val_score", known);
     lcv c;
     cv_from_opt(L, 4, "cross_val_score", &c);
+    int n_jobs = n_jobs_opt(L, 4, "cross_val_score");
     if (ml_tensor_numel(y) != X->shape[0])
         return luaL_error(L, "cross_val_score: X has %d rows but y has %d labels", (int)X->shape[0],
                           (int)ml_tensor_numel(y));
@@ -243,7 +262,7 @@ static int l_cross_val_score(lua_State *L)
     }
     mlua_guard g;
     mlua_guard_begin(L, &g);
-    ml_status st = ml_cross_val_score(e, X, y, &f, mlua_progress(L), s);
+    ml_status st = ml_cross_val_score_jobs(e, X, y, &f, n_jobs, mlua_progress(L), s);
     mlua_guard_end(&g);
     ml_folds_free(&f);
     if (st) {
@@ -332,6 +351,7 @@ static int l_make_pipeline(lua_State *L)
 typedef struct lgrid {
     lcv cv;
     int refit;
+    int n_jobs;
     int fitted;
     int64_t best_index;
     double best_score;
@@ -396,17 +416,18 @@ static void build_grid(lua_State *L, int idx, ml_grid *g)
     }
 }
 
-/* ml.GridSearchCV(model, grid, {cv = 5, refit = true}) */
+/* ml.GridSearchCV(model, grid, {cv = 5, refit = true, n_jobs = nil}) */
 static int l_grid_search(lua_State *L)
 {
     ml_estimator *e = mlua_check_estimator(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
-    static const char *const known[] = {"cv", "refit", NULL};
+    static const char *const known[] = {"cv", "refit", "n_jobs", NULL};
     mlua_check_opts(L, 3, "GridSearchCV", known);
     lgrid gsv;
     memset(&gsv, 0, sizeof gsv);
     cv_from_opt(L, 3, "GridSearchCV", &gsv.cv);
     gsv.refit = mlua_opt_bool(L, 3, "refit", 1);
+    gsv.n_jobs = n_jobs_opt(L, 3, "GridSearchCV");
     /* check the grid now: an unknown parameter or a bad value fails here */
     ml_grid g;
     build_grid(L, 2, &g);
@@ -468,7 +489,7 @@ static int gs_fit(lua_State *L)
     ml_search_result r;
     mlua_guard gd;
     mlua_guard_begin(L, &gd);
-    st = ml_grid_search(e, &g, X, y, &f, u->refit, mlua_progress(L), &r);
+    st = ml_grid_search_jobs(e, &g, X, y, &f, u->refit, u->n_jobs, mlua_progress(L), &r);
     mlua_guard_end(&gd);
     ml_folds_free(&f);
     if (st) {
