@@ -186,6 +186,45 @@ describe("SVC", function()
     y[1] = 1.5
     assert.truthy(err_of(m.fit, m, Xtr:rows(1, 50), y):find("y", 1, true))
     assert.truthy(err_of(m.fit, m, Xtr:rows(1, 50), ytr:rows(1, 40)):find("labels", 1, true))
+    assert.truthy(err_of(ml.SVC, {probability = true}):find("probability", 1, true))
+  end)
+
+  it("takes labels with gaps: classes, predictions in the original labels", function()
+    local X = Xtr:rows(1, 600)
+    local y = ytr:rows(1, 600):clone()
+    local keep = {}
+    for i = 1, 600 do
+      local v = y[i]
+      if v == 1 then y[i] = 5 elseif v ~= 0 then y[i] = 2 end
+    end
+    local m = ml.SVC{}:fit(X, y)
+    assert.are.same({0, 2, 5}, m.classes:totable())
+    local pred = m:predict(Xte)
+    for i = 1, 2000, 17 do keep[pred[i]] = true end
+    for k in pairs(keep) do assert.truthy(k == 0 or k == 2 or k == 5) end
+    assert.are.same({2000, 3}, {m:decision_function(Xte):shape()})
+    assert.truthy(err_of(m.predict_proba, m, Xte):find("predict_proba needs probability = true", 1, true))
+  end)
+
+  it("n_jobs: fits side by side give the serial search's scores; a bad n_jobs is refused", function()
+    local pipe = ml.Pipeline{{"pca", ml.PCA{n_components = 20}}, {"svc", ml.SVC{}}}
+    local X, y = Xtr:rows(1, 900), ytr:rows(1, 900)
+    local grid = {svc__kernel = {"linear", "poly", "rbf"}}
+    local a = ml.GridSearchCV(pipe, grid, {cv = 3, n_jobs = 1}):fit(X, y)
+    local b = ml.GridSearchCV(pipe, grid, {cv = 3, n_jobs = -1}):fit(X, y)
+    local c = ml.GridSearchCV(pipe, grid, {cv = 3}):fit(X, y)
+    for _, k in ipairs{"split0_test_score", "split1_test_score", "split2_test_score", "mean_test_score"} do
+      assert.are.same(a.cv_results[k], b.cv_results[k])
+      assert.are.same(a.cv_results[k], c.cv_results[k])
+    end
+    assert.are.same(a.best_params, b.best_params)
+    local s1 = ml.cross_val_score(pipe, X, y, {cv = 3, n_jobs = 1})
+    local s2 = ml.cross_val_score(pipe, X, y, {cv = 3, n_jobs = 2})
+    assert.are.same(s1:totable(), s2:totable())
+    for _, bad in ipairs{0, -2, 1.5, "2", 257} do
+      assert.truthy(err_of(ml.GridSearchCV, pipe, grid, {n_jobs = bad}):find("option 'n_jobs' must be", 1, true))
+      assert.truthy(err_of(ml.cross_val_score, pipe, X, y, {n_jobs = bad}):find("option 'n_jobs' must be", 1, true))
+    end
   end)
 
   it("chooses its kernel inside a Pipeline by cross-validation", function()
