@@ -144,6 +144,24 @@ static void conv_plan(nn_layer *l)
     }
 }
 
+static int pool22(const nn_layer *l);
+
+/* A Winograd convolution followed by 2x2 pooling: the pooling is done in the
+ * convolution's output transform (a tile is a pooling window), and only the
+ * tiles the pooling reads are computed. */
+static void plan_fusion(ml_nn *net)
+{
+    for (int i = 0; i + 1 < net->n; i++) {
+        nn_layer *l = &net->L[i], *p = &net->L[i + 1];
+        if (l->s.kind != ML_NN_CONV2D || l->conv_path != NN_CONV_WINOGRAD || p->s.kind != ML_NN_MAXPOOL2D ||
+            !pool22(p) || (l->s.act != ML_ACT_RELU && l->s.act != ML_ACT_LINEAR))
+            continue;
+        l->pool_next = 1, p->pool_prev = 1;
+        l->th = l->Ho / 2, l->tw = l->Wo / 2;
+        l->cols_row = 16 * (int64_t)l->th * l->tw * l->C, l->scratch_row = 16 * (int64_t)l->th * l->tw * l->s.units;
+    }
+}
+
 static ml_status infer(ml_nn *net, nn_layer *l, int nd, const int64_t *in)
 {
     l->in_nd = nd;
@@ -318,6 +336,7 @@ ml_status ml_nn_create(ml_nn **out, const ml_nn_spec *specs, int n, uint64_t see
         memcpy(shape, l->out, sizeof shape);
         if (l->s.kind == ML_NN_BATCHNORM) net->has_bn = 1;
     }
+    plan_fusion(net);
     net->first_param = 0;
     while (net->first_param < net->n - 1 && net->L[net->first_param].w_n + net->L[net->first_param].b_n == 0)
         net->first_param++;
@@ -1002,6 +1021,90 @@ static inline __attribute__((always_inline)) void wino_output_body(const nn_laye
     }
 }
 
+/* The same, followed by 2x2 max pooling: a tile is a pooling window (the
+ * layer's tiles stop at the pooled size), so the convolution's output is
+ * never stored: py, pa get the pooled values and their argmax (an index into
+ * the convolution's output, as the pooling layer keeps it).  The same
+ * comparisons in the same order as the pooling layer. */
+static inline __attribute__((always_inline)) void wino_output_pool_body(const nn_layer *l, const float *restrict M,
+                                                                        int64_t n0, int nb, const float *bias,
+                                                                        float *restrict py, int32_t *restrict pa)
+{
+    const int Wo = l->Wo, F = l->s.units, th = l->th, tw = l->tw, relu = l->s.act == ML_ACT_RELU;
+    const int64_t T = (int64_t)nb * th * tw, ms = T * F, psz = (int64_t)th * tw * F;
+    const int32_t s1 = F, s2 = Wo * F, s3 = Wo * F + F;
+    const nn_v8 zero = {0};
+    const nn_i8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    int64_t t = 0;
+    for (int n = 0; n < nb; n++)
+        for (int i = 0; i < th; i++)
+            for (int j = 0; j < tw; j++, t++) {
+                const int32_t base = (2 * i * Wo + 2 * j) * F;
+                float *yo = py + (n0 + n) * psz + ((int64_t)i * tw + j) * F;
+                int32_t *ao = pa + (n0 + n) * psz + ((int64_t)i * tw + j) * F;
+                const float *m = M + t * F;
+                for (int f = 0; f < F; f += 8) {
+                    nn_v8 v[16], u[8], y[4];
+                    for (int k = 0; k < 16; k++) v[k] = NN_LD(m + k * ms + f);
+                    for (int q = 0; q < 4; q++) { /* rows: A'M */
+                        u[0 + q] = v[0 + q] + v[4 + q] + v[8 + q];
+                        u[4 + q] = v[4 + q] - v[8 + q] - v[12 + q];
+                    }
+                    const nn_v8 b = bias ? NN_LD(bias + f) : zero;
+                    for (int r = 0; r < 2; r++) { /* columns: (A'M)A */
+                        y[r * 2 + 0] = u[r * 4 + 0] + u[r * 4 + 1] + u[r * 4 + 2] + b;
+                        y[r * 2 + 1] = u[r * 4 + 1] - u[r * 4 + 2] - u[r * 4 + 3] + b;
+                    }
+                    if (relu)
+                        for (int k = 0; k < 4; k++) y[k] = (nn_v8)((nn_i8)y[k] & (y[k] > zero));
+                    const nn_i8 a0 = base + f + lane;
+                    nn_v8 mx = y[0];
+                    nn_i8 a = a0, w;
+                    w = y[1] > mx, a = (a & ~w) | ((a0 + s1) & w), mx = (nn_v8)(((nn_i8)mx & ~w) | ((nn_i8)y[1] & w));
+                    w = y[2] > mx, a = (a & ~w) | ((a0 + s2) & w), mx = (nn_v8)(((nn_i8)mx & ~w) | ((nn_i8)y[2] & w));
+                    w = y[3] > mx, a = (a & ~w) | ((a0 + s3) & w), mx = (nn_v8)(((nn_i8)mx & ~w) | ((nn_i8)y[3] & w));
+                    NN_ST(yo + f, mx);
+                    *(nn_i8u *)(void *)(ao + f) = a;
+                }
+            }
+}
+
+/* dM from the pooled gradient: in each window only the argmax receives the
+ * gradient (times the ReLU's mask, pooled value > 0). */
+static inline __attribute__((always_inline)) void wino_dout_pool_body(const nn_layer *l, const float *restrict g,
+                                                                      const float *restrict py,
+                                                                      const int32_t *restrict pa, int64_t n0, int nb,
+                                                                      float *restrict M)
+{
+    const int Wo = l->Wo, F = l->s.units, th = l->th, tw = l->tw, relu = l->s.act == ML_ACT_RELU;
+    const int64_t T = (int64_t)nb * th * tw, ms = T * F, psz = (int64_t)th * tw * F;
+    const int32_t s1 = F, s2 = Wo * F, s3 = Wo * F + F;
+    const nn_v8 zero = {0};
+    const nn_i8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    int64_t t = 0;
+    for (int n = 0; n < nb; n++)
+        for (int i = 0; i < th; i++)
+            for (int j = 0; j < tw; j++, t++) {
+                const int32_t base = (2 * i * Wo + 2 * j) * F;
+                const int64_t off = (n0 + n) * psz + ((int64_t)i * tw + j) * F;
+                float *m = M + t * F;
+                for (int f = 0; f < F; f += 8) {
+                    nn_i8 gm = (nn_i8)NN_LD(g + off + f);
+                    if (relu) gm &= NN_LD(py + off + f) > zero;
+                    const nn_i8 k = *(const nn_i8u *)(const void *)(pa + off + f) - base - f - lane;
+                    const nn_v8 a = (nn_v8)(gm & (k == 0)), b = (nn_v8)(gm & (k == s1)), c = (nn_v8)(gm & (k == s2)),
+                                d = (nn_v8)(gm & (k == s3));
+                    const nn_v8 u[8] = {a, b, a + c, b + d, a - c, b - d, -c, -d};
+                    for (int r = 0; r < 4; r++) { /* columns: (A dY)A' */
+                        NN_ST(m + (r * 4 + 0) * ms + f, u[r * 2 + 0]);
+                        NN_ST(m + (r * 4 + 1) * ms + f, u[r * 2 + 0] + u[r * 2 + 1]);
+                        NN_ST(m + (r * 4 + 2) * ms + f, u[r * 2 + 0] - u[r * 2 + 1]);
+                        NN_ST(m + (r * 4 + 3) * ms + f, -u[r * 2 + 1]);
+                    }
+                }
+            }
+}
+
 /* dM[xi][t][f] = (A dY A')[xi] from the output gradient g of images [n0, n0 + nb). */
 static inline __attribute__((always_inline)) void wino_dout_body(const nn_layer *l, const float *g, int64_t n0, int nb, float *restrict M, const float *zeros)
 {
@@ -1119,6 +1222,16 @@ static inline __attribute__((always_inline)) void wino_dinput_body(const nn_laye
     {                                                                                                                 \
         wino_dkernel_body(l, dU, gW);                                                                                 \
     }                                                                                                                 \
+    ATTR static void wino_output_pool_##SUF(const nn_layer *l, const float *M, int64_t n0, int nb,                \
+                                            const float *bias, float *py, int32_t *pa)                              \
+    {                                                                                                                 \
+        wino_output_pool_body(l, M, n0, nb, bias, py, pa);                                                            \
+    }                                                                                                                 \
+    ATTR static void wino_dout_pool_##SUF(const nn_layer *l, const float *g, const float *py, const int32_t *pa,    \
+                                          int64_t n0, int nb, float *M)                                             \
+    {                                                                                                                 \
+        wino_dout_pool_body(l, g, py, pa, n0, nb, M);                                                                 \
+    }                                                                                                                 \
     ATTR static void wino_dinput_##SUF(const nn_layer *l, const float *V, int64_t n0, int nb, float *dx,           \
                                        float *sink)                                                                 \
     {                                                                                                                 \
@@ -1132,8 +1245,9 @@ NN_WINO_FUNCS(avx2, __attribute__((target("avx2,fma"))))
 #define NN_WINO(fn) fn##_any
 #endif
 
+/* pool: the pooling layer's buffers when it is fused (l->pool_next), else NULL. */
 static void wino_forward(const nn_layer *l, nn_lbuf *lb, nn_ws *w, const float *x, const float *W, const float *bias,
-                         int64_t B)
+                         int64_t B, nn_lbuf *pool)
 {
     const int C = l->C, F = l->s.units, mx = C > F ? C : F;
     const int64_t tiles = (int64_t)l->th * l->tw, G = NN_WINO_TILES / tiles > 1 ? NN_WINO_TILES / tiles : 1;
@@ -1147,14 +1261,16 @@ static void wino_forward(const nn_layer *l, nn_lbuf *lb, nn_ws *w, const float *
         NN_WINO(wino_input)(l, x, n0, nb, V, zeros);
         for (int xi = 0; xi < 16; xi++)
             ml_gemm(0, 0, T, F, C, 1, V + xi * T * C, C, lb->u + xi * (int64_t)C * F, F, 0, M + xi * T * F, F);
-        NN_WINO(wino_output)(l, M, n0, nb, bias, lb->y, sink);
+        if (pool) NN_WINO(wino_output_pool)(l, M, n0, nb, bias, pool->y, pool->arg);
+        else NN_WINO(wino_output)(l, M, n0, nb, bias, lb->y, sink);
     }
     if (l->s.act != ML_ACT_RELU && l->s.act != ML_ACT_LINEAR) act_forward(l->s.act, lb->y, B * l->out_size, F);
 }
 
-/* g: the gradient wrt the pre-activation output (activation applied). */
+/* g: the gradient wrt the pre-activation output (activation applied), or
+ * with pool (fused), the gradient wrt the pooled output. */
 static void wino_backward(const nn_layer *l, nn_lbuf *lb, nn_ws *w, const float *g, float *gW, float *gb, int64_t B,
-                          int need_dx)
+                          int need_dx, const nn_lbuf *pool)
 {
     const int C = l->C, F = l->s.units, mx = C > F ? C : F;
     const int64_t tiles = (int64_t)l->th * l->tw, CF = (int64_t)C * F;
@@ -1166,7 +1282,8 @@ static void wino_backward(const nn_layer *l, nn_lbuf *lb, nn_ws *w, const float 
         const int nb = (int)(B - n0 < G ? B - n0 : G);
         const int64_t T = nb * tiles;
         float *V = lb->cols + n0 * l->cols_row, *M = w->dcols;
-        NN_WINO(wino_dout)(l, g, n0, nb, M, zeros);
+        if (pool) NN_WINO(wino_dout_pool)(l, g, pool->y, pool->arg, n0, nb, M);
+        else NN_WINO(wino_dout)(l, g, n0, nb, M, zeros);
         for (int xi = 0; xi < 16; xi++)
             ml_gemm(1, 0, C, F, T, 1, V + xi * T * C, C, M + xi * T * F, F, n0 ? 1 : 0, dU + xi * CF, F);
         if (!need_dx) continue;
@@ -1176,7 +1293,15 @@ static void wino_backward(const nn_layer *l, nn_lbuf *lb, nn_ws *w, const float 
         NN_WINO(wino_dinput)(l, V, n0, nb, lb->dx, sink);
     }
     NN_WINO(wino_dkernel)(l, dU, gW);
-    if (gb) col_sums(g, B * (int64_t)l->Ho * l->Wo, F, gb);
+    if (gb && pool && l->s.act == ML_ACT_RELU) {
+        /* the gradient reaches one output per window: the pooled one, if > 0 */
+        const int64_t rows = B * (int64_t)l->th * l->tw;
+        memset(gb, 0, sizeof(float) * (size_t)F);
+        for (int64_t r = 0; r < rows; r++)
+            for (int f = 0; f < F; f++) gb[f] += pool->y[r * F + f] > 0.0f ? g[r * F + f] : 0.0f;
+    } else if (gb) {
+        col_sums(g, pool ? B * (int64_t)l->th * l->tw : B * (int64_t)l->Ho * l->Wo, F, gb);
+    }
 }
 
 /* ---------------------------------------------------------------- pooling */
@@ -1398,7 +1523,7 @@ static void layer_forward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *w, 
             break;
         }
         if (l->conv_path == NN_CONV_WINOGRAD) {
-            wino_forward(l, lb, w, x, W, l->b_n ? bias : NULL, B);
+            wino_forward(l, lb, w, x, W, l->b_n ? bias : NULL, B, l->pool_next ? lb + 1 : NULL);
             break;
         }
         conv_ctx c = {l, x, lb->cols, NULL};
@@ -1410,6 +1535,7 @@ static void layer_forward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *w, 
         break;
     }
     case ML_NN_MAXPOOL2D: {
+        if (l->pool_prev) break; /* done by the convolution below */
         pool_ctx c = {l, lb, x, NULL, 0};
         ml_parallel_for(B, 4, pool_fwd_task, &c);
         break;
@@ -1515,8 +1641,8 @@ static float *layer_backward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *
         int one = is_1x1(l);
         const float *cols = one ? lb->x : lb->cols;
         if (l->conv_path == NN_CONV_WINOGRAD) {
-            if (!skip_act) act_backward(l->s.act, lb->y, g, rows * o, o);
-            wino_backward(l, lb, w, g, gW, l->b_n ? gb : NULL, B, need_dx);
+            if (!skip_act && !l->pool_next) act_backward(l->s.act, lb->y, g, rows * o, o);
+            wino_backward(l, lb, w, g, gW, l->b_n ? gb : NULL, B, need_dx, l->pool_next ? lb + 1 : NULL);
             return need_dx ? lb->dx : NULL;
         }
         if (l->conv_path == NN_CONV_ONE_CHANNEL) {
@@ -1540,6 +1666,7 @@ static float *layer_backward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *
         return lb->dx;
     }
     case ML_NN_MAXPOOL2D: {
+        if (l->pool_prev) return g; /* the convolution below takes the pooled gradient */
         if (!need_dx) return NULL;
         pool_ctx c = {l, lb, NULL, g, mask_below};
         ml_parallel_for(B, 4, pool_bwd_task, &c);

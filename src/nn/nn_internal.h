@@ -20,6 +20,8 @@ typedef struct nn_layer {
      * sample its kept (cols) and passing (scratch) buffers need */
     int conv_path, th, tw;
     int64_t cols_row, scratch_row;
+    int pool_next;               /* Conv2D: computes the next layer's 2x2 pooling too */
+    int pool_prev;               /* MaxPooling2D: computed by the convolution below */
 } nn_layer;
 enum { NN_CONV_GEMM, NN_CONV_1X1, NN_CONV_ONE_CHANNEL, NN_CONV_WINOGRAD };
 
