@@ -146,17 +146,21 @@ static void conv_plan(nn_layer *l)
 
 static int pool22(const nn_layer *l);
 
-/* A Winograd convolution followed by 2x2 pooling: the pooling is done in the
- * convolution's output transform (a tile is a pooling window), and only the
- * tiles the pooling reads are computed. */
+/* A Winograd or a one-channel 3x3 convolution followed by 2x2 pooling: the
+ * convolution pools its own output and never stores it (Winograd: a tile is a
+ * pooling window, and only the tiles the pooling reads are computed). */
 static void plan_fusion(ml_nn *net)
 {
     for (int i = 0; i + 1 < net->n; i++) {
         nn_layer *l = &net->L[i], *p = &net->L[i + 1];
-        if (l->s.kind != ML_NN_CONV2D || l->conv_path != NN_CONV_WINOGRAD || p->s.kind != ML_NN_MAXPOOL2D ||
-            !pool22(p) || (l->s.act != ML_ACT_RELU && l->s.act != ML_ACT_LINEAR))
+        if (l->s.kind != ML_NN_CONV2D || p->s.kind != ML_NN_MAXPOOL2D || !pool22(p) ||
+            (l->s.act != ML_ACT_RELU && l->s.act != ML_ACT_LINEAR))
             continue;
+        int one33 = l->conv_path == NN_CONV_ONE_CHANNEL && l->kh == 3 && l->kw == 3 && l->sh == 1 && l->sw == 1 &&
+                    !l->pad_t && !l->pad_l;
+        if (l->conv_path != NN_CONV_WINOGRAD && !one33) continue;
         l->pool_next = 1, p->pool_prev = 1;
+        if (one33) continue;
         l->th = l->Ho / 2, l->tw = l->Wo / 2;
         l->cols_row = 16 * (int64_t)l->th * l->tw * l->C, l->scratch_row = 16 * (int64_t)l->th * l->tw * l->s.units;
     }
@@ -832,6 +836,135 @@ static inline __attribute__((always_inline)) void conv1c_bwd33_body(const nn_lay
     }
 }
 
+/* Fused with the 2x2 pooling above (3x3 kernel, stride 1, no padding):
+ * each pooling window's four pixels from the 4x4 input patch under it, the
+ * max and argmax (same comparisons, same order as the pooling layer) stored
+ * in the pooling layer's buffers; the convolution's own output never is. */
+static inline __attribute__((always_inline)) void conv1c_pool_fwd_body(const nn_layer *l, const float *restrict x,
+                                                                       const float *restrict W, const float *bias,
+                                                                       float *restrict py, int32_t *restrict pa,
+                                                                       int64_t B)
+{
+    const int H = l->H, Wd = l->W, Wo = l->Wo, F = l->s.units, Hp = l->Ho / 2, Wp = l->Wo / 2;
+    const int relu = l->s.act == ML_ACT_RELU;
+    const int32_t s1 = F, s2 = Wo * F, s3 = Wo * F + F;
+    const int64_t psz = (int64_t)Hp * Wp * F;
+    const nn_v8 zero = {0};
+    const nn_i8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    for (int64_t n = 0; n < B; n++) {
+        const float *xs = x + n * (int64_t)H * Wd;
+        for (int i = 0; i < Hp; i++)
+            for (int j = 0; j < Wp; j++) {
+                const float *xp = xs + (int64_t)(2 * i) * Wd + 2 * j;
+                float xv[16];
+                for (int a = 0; a < 4; a++)
+                    for (int b = 0; b < 4; b++) xv[a * 4 + b] = xp[(int64_t)a * Wd + b];
+                const int32_t base = (2 * i * Wo + 2 * j) * F;
+                float *yo = py + n * psz + ((int64_t)i * Wp + j) * F;
+                int32_t *ao = pa + n * psz + ((int64_t)i * Wp + j) * F;
+                for (int f = 0; f < F; f += 8) {
+                    const nn_v8 b0 = bias ? NN_LD(bias + f) : zero;
+                    nn_v8 y0 = b0, y1 = b0, y2 = b0, y3 = b0;
+                    for (int ki = 0; ki < 3; ki++)
+                        for (int kj = 0; kj < 3; kj++) {
+                            const nn_v8 wv = NN_LD(W + (ki * 3 + kj) * F + f);
+                            y0 += xv[ki * 4 + kj] * wv;
+                            y1 += xv[ki * 4 + kj + 1] * wv;
+                            y2 += xv[(ki + 1) * 4 + kj] * wv;
+                            y3 += xv[(ki + 1) * 4 + kj + 1] * wv;
+                        }
+                    if (relu) {
+                        y0 = (nn_v8)((nn_i8)y0 & (y0 > zero)), y1 = (nn_v8)((nn_i8)y1 & (y1 > zero));
+                        y2 = (nn_v8)((nn_i8)y2 & (y2 > zero)), y3 = (nn_v8)((nn_i8)y3 & (y3 > zero));
+                    }
+                    const nn_i8 a0 = base + f + lane;
+                    nn_v8 mx = y0;
+                    nn_i8 a = a0, w;
+                    w = y1 > mx, a = (a & ~w) | ((a0 + s1) & w), mx = (nn_v8)(((nn_i8)mx & ~w) | ((nn_i8)y1 & w));
+                    w = y2 > mx, a = (a & ~w) | ((a0 + s2) & w), mx = (nn_v8)(((nn_i8)mx & ~w) | ((nn_i8)y2 & w));
+                    w = y3 > mx, a = (a & ~w) | ((a0 + s3) & w), mx = (nn_v8)(((nn_i8)mx & ~w) | ((nn_i8)y3 & w));
+                    NN_ST(yo + f, mx);
+                    *(nn_i8u *)(void *)(ao + f) = a;
+                }
+            }
+    }
+}
+
+/* Its backward: the kernel's and the bias's gradients from the pooled
+ * gradient, which reaches each window's argmax only (times the ReLU's mask). */
+static inline __attribute__((always_inline)) void conv1c_pool_bwd_body(const nn_layer *l, const float *restrict x,
+                                                                       const float *restrict py,
+                                                                       const int32_t *restrict pa,
+                                                                       const float *restrict g, float *restrict gW,
+                                                                       float *restrict gb, int64_t B)
+{
+    const int H = l->H, Wd = l->W, Wo = l->Wo, F = l->s.units, Hp = l->Ho / 2, Wp = l->Wo / 2;
+    const int relu = l->s.act == ML_ACT_RELU;
+    const int32_t s1 = F, s2 = Wo * F, s3 = Wo * F + F;
+    const int64_t psz = (int64_t)Hp * Wp * F;
+    const nn_v8 zero = {0};
+    const nn_i8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    for (int t = 0; t < 9 * F; t++) gW[t] = 0;
+    if (gb)
+        for (int f = 0; f < F; f++) gb[f] = 0;
+    for (int64_t n = 0; n < B; n++) {
+        const float *xs = x + n * (int64_t)H * Wd;
+        for (int f = 0; f < F; f += 8) {
+            nn_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0}, a8 = {0}, ab = {0};
+            for (int i = 0; i < Hp; i++)
+                for (int j = 0; j < Wp; j++) {
+                    const int64_t off = n * psz + ((int64_t)i * Wp + j) * F + f;
+                    nn_i8 gm = (nn_i8)NN_LD(g + off);
+                    if (relu) gm &= NN_LD(py + off) > zero;
+                    const int32_t base = (2 * i * Wo + 2 * j) * F;
+                    const nn_i8 k = *(const nn_i8u *)(const void *)(pa + off) - base - f - lane;
+                    const nn_v8 g0 = (nn_v8)(gm & (k == 0)), g1 = (nn_v8)(gm & (k == s1)),
+                                g2 = (nn_v8)(gm & (k == s2)), g3 = (nn_v8)(gm & (k == s3));
+                    ab += (nn_v8)gm;
+                    const float *r0 = xs + (int64_t)(2 * i) * Wd + 2 * j, *r1 = r0 + Wd, *r2 = r1 + Wd, *r3 = r2 + Wd;
+                    /* pixel (0,0) sees rows 0-2, cols 0-2; (0,1) cols 1-3; (1,0) rows 1-3; (1,1) both */
+                    a0 += r0[0] * g0 + r0[1] * g1 + r1[0] * g2 + r1[1] * g3;
+                    a1 += r0[1] * g0 + r0[2] * g1 + r1[1] * g2 + r1[2] * g3;
+                    a2 += r0[2] * g0 + r0[3] * g1 + r1[2] * g2 + r1[3] * g3;
+                    a3 += r1[0] * g0 + r1[1] * g1 + r2[0] * g2 + r2[1] * g3;
+                    a4 += r1[1] * g0 + r1[2] * g1 + r2[1] * g2 + r2[2] * g3;
+                    a5 += r1[2] * g0 + r1[3] * g1 + r2[2] * g2 + r2[3] * g3;
+                    a6 += r2[0] * g0 + r2[1] * g1 + r3[0] * g2 + r3[1] * g3;
+                    a7 += r2[1] * g0 + r2[2] * g1 + r3[1] * g2 + r3[2] * g3;
+                    a8 += r2[2] * g0 + r2[3] * g1 + r3[2] * g2 + r3[3] * g3;
+                }
+            const nn_v8 a[9] = {a0, a1, a2, a3, a4, a5, a6, a7, a8};
+            for (int t = 0; t < 9; t++) NN_ST(gW + (int64_t)t * F + f, NN_LD(gW + (int64_t)t * F + f) + a[t]);
+            if (gb) NN_ST(gb + f, NN_LD(gb + f) + ab);
+        }
+    }
+}
+
+static void conv1c_pool_fwd_any(const nn_layer *l, const float *x, const float *W, const float *bias, float *py,
+                                int32_t *pa, int64_t B)
+{
+    conv1c_pool_fwd_body(l, x, W, bias, py, pa, B);
+}
+static void conv1c_pool_bwd_any(const nn_layer *l, const float *x, const float *py, const int32_t *pa,
+                                const float *g, float *gW, float *gb, int64_t B)
+{
+    conv1c_pool_bwd_body(l, x, py, pa, g, gW, gb, B);
+}
+#ifdef NN_HAVE_AVX
+__attribute__((target("avx2,fma"))) static void conv1c_pool_fwd_avx2(const nn_layer *l, const float *x,
+                                                                     const float *W, const float *bias, float *py,
+                                                                     int32_t *pa, int64_t B)
+{
+    conv1c_pool_fwd_body(l, x, W, bias, py, pa, B);
+}
+__attribute__((target("avx2,fma"))) static void conv1c_pool_bwd_avx2(const nn_layer *l, const float *x,
+                                                                     const float *py, const int32_t *pa,
+                                                                     const float *g, float *gW, float *gb, int64_t B)
+{
+    conv1c_pool_bwd_body(l, x, py, pa, g, gW, gb, B);
+}
+#endif
+
 #define NN_CONV1C_FWD(l, x, W, bias, y, B)                                                                            \
     do {                                                                                                              \
         const int k33 = (l)->kh == 3 && (l)->kw == 3;                                                                 \
@@ -886,6 +1019,30 @@ static void conv1c_forward(const nn_layer *l, const float *x, const float *W, co
     }
 #endif
     conv1c_fwd_any(l, x, W, bias, y, B);
+}
+
+static void conv1c_pool_forward(const nn_layer *l, const float *x, const float *W, const float *bias, float *py,
+                                int32_t *pa, int64_t B)
+{
+#ifdef NN_HAVE_AVX
+    if (nn_avx2()) {
+        conv1c_pool_fwd_avx2(l, x, W, bias, py, pa, B);
+        return;
+    }
+#endif
+    conv1c_pool_fwd_any(l, x, W, bias, py, pa, B);
+}
+
+static void conv1c_pool_backward(const nn_layer *l, const float *x, const float *py, const int32_t *pa,
+                                 const float *g, float *gW, float *gb, int64_t B)
+{
+#ifdef NN_HAVE_AVX
+    if (nn_avx2()) {
+        conv1c_pool_bwd_avx2(l, x, py, pa, g, gW, gb, B);
+        return;
+    }
+#endif
+    conv1c_pool_bwd_any(l, x, py, pa, g, gW, gb, B);
 }
 
 static void conv1c_backward(const nn_layer *l, const float *x, const float *y, const float *g, float *gW, float *gb,
@@ -1519,7 +1676,8 @@ static void layer_forward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *w, 
     }
     case ML_NN_CONV2D: {
         if (l->conv_path == NN_CONV_ONE_CHANNEL) {
-            conv1c_forward(l, x, W, l->b_n ? bias : NULL, lb->y, B);
+            if (l->pool_next) conv1c_pool_forward(l, x, W, l->b_n ? bias : NULL, lb[1].y, lb[1].arg, B);
+            else conv1c_forward(l, x, W, l->b_n ? bias : NULL, lb->y, B);
             break;
         }
         if (l->conv_path == NN_CONV_WINOGRAD) {
@@ -1645,7 +1803,16 @@ static float *layer_backward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *
             wino_backward(l, lb, w, g, gW, l->b_n ? gb : NULL, B, need_dx, l->pool_next ? lb + 1 : NULL);
             return need_dx ? lb->dx : NULL;
         }
-        if (l->conv_path == NN_CONV_ONE_CHANNEL) {
+        if (l->conv_path == NN_CONV_ONE_CHANNEL && l->pool_next && need_dx) {
+            /* the input's gradient too (gradient checks): the pooled gradient
+             * spread over the convolution's output first, as the pooling would */
+            pool_ctx c = {l + 1, lb + 1, NULL, g, l->s.act == ML_ACT_RELU};
+            pool_bwd_task(&c, 0, B, 0);
+            g = lb[1].dx;
+            conv1c_backward(l, lb->x, lb->y, g, gW, l->b_n ? gb : NULL, B, 0);
+        } else if (l->conv_path == NN_CONV_ONE_CHANNEL && l->pool_next) {
+            conv1c_pool_backward(l, lb->x, lb[1].y, lb[1].arg, g, gW, l->b_n ? gb : NULL, B);
+        } else if (l->conv_path == NN_CONV_ONE_CHANNEL) {
             /* without dx the ReLU's mask is applied on the fly */
             int mask = !skip_act && l->s.act == ML_ACT_RELU && !need_dx;
             if (!skip_act && !mask) act_backward(l->s.act, lb->y, g, rows * o, o);

@@ -267,12 +267,42 @@ static void check_conv_output(int C, int F, int k, int stride, int same)
     ml_nn_free(net);
 }
 
+/* A convolution followed by 2x2 pooling does the pooling itself (one input
+ * channel, or Winograd): the same outputs as a separate ReLU and pooling. */
+static void check_conv_pool_fused(int C)
+{
+    ml_nn_spec act = simple(ML_NN_ACTIVATION);
+    act.act = ML_ACT_RELU;
+    ml_nn_spec f1[] = {input_spec(3, 9, 8, C), conv(16, 3, 1, 0, ML_ACT_RELU), simple(ML_NN_MAXPOOL2D),
+                       simple(ML_NN_FLATTEN)};
+    ml_nn_spec f2[] = {input_spec(3, 9, 8, C), conv(16, 3, 1, 0, ML_ACT_LINEAR), act, simple(ML_NN_MAXPOOL2D),
+                       simple(ML_NN_FLATTEN)};
+    ml_nn *a = build(f1, 4, 0), *b = build(f2, 5, 0);
+    int64_t na = 0, nb = 0;
+    float *pa = ml_nn_params(a, &na), *pb = ml_nn_params(b, &nb);
+    assert_int_equal(na, nb);
+    fill_uniform(pa, na, 8, -0.3f, 0.3f);
+    memcpy(pb, pa, sizeof(float) * (size_t)na);
+    ml_tensor *X = ml_tensor_new2(3, 9 * 8 * C), *oa = NULL, *ob = NULL;
+    fill_uniform(X->data, 3 * 9 * 8 * C, 4, -1, 1);
+    assert_int_equal(ml_nn_predict(a, X, &oa, NULL), ML_OK);
+    assert_int_equal(ml_nn_predict(b, X, &ob, NULL), ML_OK);
+    assert_int_equal(ml_tensor_numel(oa), 3 * 3 * 3 * 16);
+    double md = 0;
+    for (int64_t i = 0; i < ml_tensor_numel(oa); i++) md = fmax(md, fabs((double)oa->data[i] - ob->data[i]));
+    print_message("# %d channel(s), convolution with its pooling vs apart: max difference %.3g\n", C, md);
+    assert_true(md < 1e-5);
+    ml_tensor_free(X), ml_tensor_free(oa), ml_tensor_free(ob);
+    ml_nn_free(a), ml_nn_free(b);
+}
+
 static void test_conv_one_channel_direct(void **state)
 {
     (void)state;
     check_conv_output(1, 16, 3, 1, 0);
     check_conv_output(1, 16, 3, 2, 1);
     check_conv_output(1, 16, 2, 1, 1);
+    check_conv_pool_fused(1);
     ml_nn_spec s1[] = {input_spec(3, 7, 7, 1), conv(8, 3, 1, 0, ML_ACT_RELU), simple(ML_NN_MAXPOOL2D),
                        simple(ML_NN_FLATTEN), dense(3, ML_ACT_SOFTMAX)};
     ml_nn *net = build(s1, 5, 0);
@@ -301,31 +331,8 @@ static void test_conv_winograd(void **state)
     ml_nn *net = build(s1, 4, 0);
     gradcheck(net, 3, 1, 0, 1, 1e-2);
     ml_nn_free(net);
-    /* followed by 2x2 pooling, which the convolution then does itself: the
-     * same outputs as a separate ReLU and pooling, then the gradients */
-    ml_nn_spec act = simple(ML_NN_ACTIVATION);
-    act.act = ML_ACT_RELU;
-    ml_nn_spec f1[] = {input_spec(3, 9, 8, 8), conv(16, 3, 1, 0, ML_ACT_RELU), simple(ML_NN_MAXPOOL2D),
-                       simple(ML_NN_FLATTEN)};
-    ml_nn_spec f2[] = {input_spec(3, 9, 8, 8), conv(16, 3, 1, 0, ML_ACT_LINEAR), act, simple(ML_NN_MAXPOOL2D),
-                       simple(ML_NN_FLATTEN)};
-    ml_nn *a = build(f1, 4, 0), *b = build(f2, 5, 0);
-    int64_t na = 0, nb = 0;
-    float *pa = ml_nn_params(a, &na), *pb = ml_nn_params(b, &nb);
-    assert_int_equal(na, nb);
-    fill_uniform(pa, na, 8, -0.3f, 0.3f);
-    memcpy(pb, pa, sizeof(float) * (size_t)na);
-    ml_tensor *X = ml_tensor_new2(3, 9 * 8 * 8), *oa = NULL, *ob = NULL;
-    fill_uniform(X->data, 3 * 9 * 8 * 8, 4, -1, 1);
-    assert_int_equal(ml_nn_predict(a, X, &oa, NULL), ML_OK);
-    assert_int_equal(ml_nn_predict(b, X, &ob, NULL), ML_OK);
-    assert_int_equal(ml_tensor_numel(oa), 3 * 3 * 3 * 16);
-    double md = 0;
-    for (int64_t i = 0; i < ml_tensor_numel(oa); i++) md = fmax(md, fabs((double)oa->data[i] - ob->data[i]));
-    print_message("# Winograd with its pooling vs apart: max difference %.3g\n", md);
-    assert_true(md < 1e-5);
-    ml_tensor_free(X), ml_tensor_free(oa), ml_tensor_free(ob);
-    ml_nn_free(a), ml_nn_free(b);
+    /* followed by 2x2 pooling, which the convolution then does itself */
+    check_conv_pool_fused(8);
     ml_nn_spec s2[] = {input_spec(3, 5, 5, 8), conv(16, 3, 1, 1, ML_ACT_RELU), simple(ML_NN_MAXPOOL2D),
                        simple(ML_NN_FLATTEN), dense(3, ML_ACT_SOFTMAX)};
     net = build(s2, 5, 0);
