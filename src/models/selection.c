@@ -213,8 +213,9 @@ ml_status ml_check_n_jobs(int n_jobs, const char *fn)
  * the calling thread, reports progress; the others' fits see a hook that
  * only asks them to stop when the search stops (an error, the hook's answer,
  * Ctrl-C).  Every task's score lands in its own slot, so the results do not
- * depend on which worker ran what; the error reported is the first one in
- * task order, as the serial search would report. */
+ * depend on which worker ran what or when; the error reported is the first
+ * one in task order among the fits that ran (the serial search's, unless a
+ * fit stopped early because a later one failed). */
 
 typedef struct cv_fold {
     fold_data d;         /* the rows (hoisted: transformed by the prefix) */
@@ -238,6 +239,14 @@ typedef struct cv_engine {
     ml_status *status;         /* per task */
     char (*msg)[256];          /* per task, when status is an error */
     atomic_llong next, done;
+    /* side by side with the folds' rows at hand (hoisted), the longest tasks
+     * first: each worker takes the task whose candidate took longest so far
+     * (one not yet measured first, in task order), so that the run does
+     * not end on one long fit while the other cores wait */
+    int longest_first;
+    char *started;             /* per task */
+    double *cand_secs;         /* per candidate: fit seconds of its finished tasks, summed */
+    int *cand_done;
     atomic_int stop;           /* 1: stop taking tasks and stop the running fits */
     atomic_int cancelled;      /* the hook or Ctrl-C asked to stop */
     pthread_mutex_t mu;
@@ -282,6 +291,27 @@ static void fold_release(cv_engine *g, int i)
     pthread_mutex_unlock(&g->mu);
 }
 
+/* The next task to run, or ntasks when none is left. */
+static int64_t next_task(cv_engine *g)
+{
+    if (!g->longest_first) return atomic_fetch_add(&g->next, 1);
+    pthread_mutex_lock(&g->mu);
+    int64_t best = g->ntasks;
+    double best_est = -1;
+    for (int64_t t = 0; t < g->ntasks; t++) {
+        if (g->started[t]) continue;
+        int64_t c = t % g->nc;
+        double est = g->cand_done[c] ? g->cand_secs[c] / g->cand_done[c] : INFINITY;
+        if (est > best_est) {
+            best_est = est;
+            best = t;
+        }
+    }
+    if (best < g->ntasks) g->started[best] = 1;
+    pthread_mutex_unlock(&g->mu);
+    return best;
+}
+
 static ml_status run_task(cv_engine *g, int64_t task, int64_t *buf, const ml_progress *hook)
 {
     int k = g->f->k;
@@ -296,7 +326,14 @@ static ml_status run_task(cv_engine *g, int64_t task, int64_t *buf, const ml_pro
     if (!e) st = ML_ENOMEM;
     double t0 = now_seconds();
     if (!st) st = ml_estimator_fit(e, d->Xtr, d->ytr, hook);
-    g->seconds[c * k + i] = now_seconds() - t0 + g->folds[i].prefix_seconds;
+    double secs = now_seconds() - t0;
+    g->seconds[c * k + i] = secs + g->folds[i].prefix_seconds;
+    if (g->longest_first && !st) {
+        pthread_mutex_lock(&g->mu);
+        g->cand_secs[c] += secs;
+        g->cand_done[c]++;
+        pthread_mutex_unlock(&g->mu);
+    }
     if (!st) st = ml_estimator_score(e, d->Xte, d->yte, &g->score[c * k + i]);
     ml_estimator_free(e);
     fold_release(g, i);
@@ -311,7 +348,7 @@ static void cv_worker(void *arg, int64_t begin, int64_t end, int w)
     int64_t *buf = g->lazy ? malloc(sizeof *buf * (size_t)g->f->n) : NULL;
     for (;;) {
         if (atomic_load(&g->stop)) break;
-        int64_t task = atomic_fetch_add(&g->next, 1);
+        int64_t task = next_task(g);
         if (task >= g->ntasks) break;
         ml_status st = ML_OK;
         if (g->lazy && !buf) st = ml_fail(ML_ENOMEM, "out of memory");
@@ -431,11 +468,15 @@ static ml_status cv_run(const char *fn, const ml_estimator *est, const ml_grid *
     g.lazy = !g.hoist;
     const ml_estimator *fitted = g.hoist ? ml_pipeline_step(cand[0], g.hoist) : cand[0];
     g.njobs = resolve_jobs(n_jobs, fitted, g.ntasks);
+    g.longest_first = g.njobs > 1 && g.hoist && nc > 1 && g.ntasks <= 100000;
     g.folds = calloc((size_t)k, sizeof *g.folds);
     g.status = calloc((size_t)g.ntasks, sizeof *g.status);
     g.msg = calloc((size_t)g.ntasks, sizeof *g.msg);
-    if (!g.folds || !g.status || !g.msg) {
-        free(g.folds), free(g.status), free(g.msg);
+    g.started = calloc((size_t)g.ntasks, 1);
+    g.cand_secs = calloc((size_t)nc, sizeof *g.cand_secs);
+    g.cand_done = calloc((size_t)nc, sizeof *g.cand_done);
+    if (!g.folds || !g.status || !g.msg || !g.started || !g.cand_secs || !g.cand_done) {
+        free(g.folds), free(g.status), free(g.msg), free(g.started), free(g.cand_secs), free(g.cand_done);
         return ml_fail(ML_ENOMEM, "%s: out of memory", fn);
     }
     for (int i = 0; i < k; i++) g.folds[i].users = (int)nc;
@@ -470,7 +511,7 @@ static ml_status cv_run(const char *fn, const ml_estimator *est, const ml_grid *
     }
     for (int i = 0; i < k; i++) fold_data_free(&g.folds[i].d);
     pthread_mutex_destroy(&g.mu);
-    free(g.folds), free(g.status), free(g.msg);
+    free(g.folds), free(g.status), free(g.msg), free(g.started), free(g.cand_secs), free(g.cand_done);
     return st;
 }
 

@@ -23,9 +23,10 @@
  * thread, when what each task fits is an SVC (its fits do not depend on the
  * thread count, and a whole fit per core wastes less than one fit's class
  * pairs spread over the cores), else one at a time with each fit using every
- * thread; -1 is every thread, k >= 1 at most k.  Scores, their order and the
- * first error reported are those of the serial search; for SVC fits they are
- * identical to the bit.  Memory: each job holds one fit (for SVC, up to
+ * thread; -1 is every thread, k >= 1 at most k.  Scores and their order are
+ * those of the serial search (for SVC fits identical to the bit), whichever
+ * worker ran which fit (side by side, the candidates that took longest so far
+ * go first); the error reported is the first in task order.  Memory: each job holds one fit (for SVC, up to
  * cache_size MB of kernel rows) and, when nothing is fitted once per fold, a
  * copy of its fold's rows. */
 #ifndef ML_MODELS_SELECTION_H
