@@ -1969,6 +1969,17 @@ static int relu_pool(const ml_nn *net, int i)
            net->L[i - 1].s.act == ML_ACT_RELU;
 }
 
+/* Rows per shard in inference: as many as keep a shard's buffers within a
+ * few MB (cache, and the memory cap), at most 128; not the thread count's
+ * business, so that predictions are the same on any number of threads. */
+static int64_t eval_shard(const ml_nn *net)
+{
+    int64_t row = net->L[net->n - 1].out_size;
+    for (int i = 0; i < net->n; i++) row += net->L[i].out_size + net->L[i].cols_row + net->L[i].scratch_row;
+    int64_t sh = ((int64_t)4 << 20) / (4 * (row > 0 ? row : 1));
+    return sh < 4 ? 4 : sh > 128 ? 128 : sh;
+}
+
 typedef struct shard_ctx {
     ml_nn *net;
     const float *x, *y;
@@ -2120,7 +2131,8 @@ static ml_status run_batch(ml_nn *net, const float *x, const float *y, int64_t B
     const int threads = ml_get_threads();
     int64_t sh;
     if (backward || training) sh = net->has_bn ? B : NN_SHARD;
-    else sh = (B + threads - 1) / threads;
+    else sh = eval_shard(net);
+    if (sh > B) sh = B;
     if (sh < 1) sh = 1;
     int nsh = (int)((B + sh - 1) / sh), per_worker = !backward && !training;
     int workers = nsh < threads ? nsh : threads;
