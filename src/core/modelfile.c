@@ -207,6 +207,8 @@ ml_status ml_mfile_open(ml_mfile **out, const char *path, const char *expect_kin
     if (klen >= sizeof r->kind || off + klen + 4 > end) return bad(r, path, "malformed header");
     memcpy(r->kind, p + off, klen);
     r->kind[klen] = 0;
+    for (char *c = r->kind; *c; c++) /* quoted in messages: one line, no terminal controls */
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
     off += klen;
     r->count = (uint32_t)get_le(p + off, 4);
     off += 4;

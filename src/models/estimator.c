@@ -413,6 +413,8 @@ ml_status ml_estimator_load(const char *path, ml_estimator **out)
     char cname[64];
     if ((st = ml_mfile_get_str(r, "class", cname, sizeof cname))) goto done;
     const ml_estimator_class *cls = ml_estimator_find(cname);
+    for (char *c = cname; *c; c++) /* quoted in the message: one line, no terminal controls */
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
     if (!cls || !cls->load) {
         st = ml_fail(ML_EFORMAT, "%s: holds a %s, which this mnistlab cannot load", path, cname);
         goto done;
