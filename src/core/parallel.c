@@ -3,7 +3,29 @@
 
 #include <cblas.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <time.h>
+
+/* A worker that has just finished, and a caller waiting for its workers,
+ * first watch for up to SPIN_NS, yielding the core, before sleeping: loops
+ * that follow each other closely (a training step's phases) then skip a
+ * wake-up through the kernel, and a loaded machine loses little. */
+#define SPIN_NS 50000
+
+/* Until *p != v or SPIN_NS passed; returns the last value seen. */
+static unsigned long spin_while_equal(const unsigned long *p, unsigned long v)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        unsigned long cur = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+        if (cur != v) return cur;
+        sched_yield();
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) > SPIN_NS) return cur;
+    }
+}
 
 /* One job at a time: the pool's workers wait for a new generation number,
  * run their chunk, and the caller waits until all have finished. */
@@ -13,8 +35,8 @@ static struct {
     pthread_t tid[256];
     int size;          /* threads in the pool, including the caller */
     int started;       /* workers created */
-    unsigned long gen; /* job generation */
-    int pending;       /* workers still running the current job */
+    unsigned long gen; /* job generation (read without the lock by spinners) */
+    unsigned long pending; /* workers still running the current job (likewise) */
     ml_task_fn fn;
     void *ctx;
     int64_t n;
@@ -38,6 +60,11 @@ static void *worker_main(void *arg)
     in_parallel = 1;
     pthread_mutex_lock(&pool.mu);
     for (;;) {
+        if (pool.gen == seen) {
+            pthread_mutex_unlock(&pool.mu);
+            spin_while_equal(&pool.gen, seen);
+            pthread_mutex_lock(&pool.mu);
+        }
         while (pool.gen == seen) pthread_cond_wait(&pool.start, &pool.mu);
         seen = pool.gen;
         int nchunks = pool.nchunks;
@@ -50,7 +77,7 @@ static void *worker_main(void *arg)
         chunk_bounds(n, nchunks, id, &b, &e);
         fn(ctx, b, e, id);
         pthread_mutex_lock(&pool.mu);
-        if (--pool.pending == 0) pthread_cond_signal(&pool.done);
+        if (__atomic_sub_fetch(&pool.pending, 1, __ATOMIC_RELEASE) == 0) pthread_cond_signal(&pool.done);
     }
     return NULL;
 }
@@ -100,7 +127,7 @@ void ml_parallel_for(int64_t n, int64_t min_chunk, ml_task_fn fn, void *ctx)
      * product must never run threaded (oversubscription, and results that
      * would depend on timing) */
     openblas_set_num_threads(1);
-    pool.gen++;
+    __atomic_add_fetch(&pool.gen, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&pool.start);
     pthread_mutex_unlock(&pool.mu);
 
@@ -110,6 +137,8 @@ void ml_parallel_for(int64_t n, int64_t min_chunk, ml_task_fn fn, void *ctx)
     fn(ctx, b, e, 0);
     in_parallel = 0;
 
+    for (unsigned long left = __atomic_load_n(&pool.pending, __ATOMIC_ACQUIRE), seen; left > 0; left = seen)
+        if ((seen = spin_while_equal(&pool.pending, left)) == left) break; /* slow: sleep */
     pthread_mutex_lock(&pool.mu);
     while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.mu);
     pthread_mutex_unlock(&pool.mu);
