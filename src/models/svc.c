@@ -9,6 +9,7 @@
 
 #include "core/blas.h"
 #include "core/parallel.h"
+#include "core/rng.h"
 #include "data/split.h"
 
 #define SVC_TAU 1e-12
@@ -48,6 +49,9 @@ static void svc_reset(ml_estimator *e)
     ml_tensor_free(m->support);
     ml_tensor_free(m->classes);
     free(m->sv_start);
+    free(m->prob_a);
+    free(m->prob_b);
+    m->prob_a = m->prob_b = NULL;
     m->sv = m->dual_coef = m->rho = m->support = m->classes = NULL;
     m->sv_start = NULL;
     m->n_sv = 0;
@@ -108,10 +112,7 @@ static ml_status svc_set_param(ml_estimator *e, const char *name, const ml_value
     } else if (strcmp(name, "probability") == 0) {
         if (v->kind != ML_VAL_BOOL && v->kind != ML_VAL_NUM)
             return ml_fail(ML_EINVAL, "SVC: probability must be a boolean");
-        if (v->num != 0)
-            return ml_fail(ML_EINVAL, "SVC: probability = true (Platt scaling for predict_proba) is not supported "
-                                      "yet; use decision_function");
-        m->probability = 0;
+        m->probability = v->num != 0;
     } else {
         return ml_fail(ML_EINVAL, "SVC: unknown parameter '%s'", name);
     }
@@ -1372,6 +1373,218 @@ done:
     return st;
 }
 
+/* ---- probability estimates (probability = true) ----
+ *
+ * As libsvm and scikit-learn: for each pair, decision values out of a 5-fold
+ * cross-validation of the pair's problem (folds from a fixed seed), to which
+ * Platt's sigmoid P(first class | f) = 1 / (1 + exp(A f + B)) is fitted by
+ * Newton's method with backtracking on the regularised targets of Lin, Lin
+ * and Weng (2007); at prediction the pairs' probabilities are coupled into
+ * one distribution by the second method of Wu, Lin and Weng (2004). */
+#define SVC_PROB_FOLDS 5
+
+/* f(x) = sum_s y_s a_s K(x, s) - rho for the nq rows xq of a fitted problem. */
+static ml_status problem_decision(const svc_problem *p, const float *xq, const float *nq, int64_t n, double *out)
+{
+    int64_t l = p->l, d = p->d, nsv = 0;
+    for (int64_t s = 0; s < l; s++) nsv += p->alpha[s] > 0;
+    if (nsv == 0) {
+        for (int64_t i = 0; i < n; i++) out[i] = -p->rho;
+        return ML_OK;
+    }
+    const int64_t B = 128;
+    float *Xs = malloc(sizeof(float) * (size_t)nsv * (size_t)d);
+    float *ns = malloc(sizeof(float) * (size_t)nsv);
+    double *coef = malloc(sizeof(double) * (size_t)nsv);
+    float *Kb = malloc(sizeof(float) * (size_t)B * (size_t)nsv);
+    ml_status st = ML_OK;
+    if (!Xs || !ns || !coef || !Kb) {
+        st = ML_ENOMEM;
+        goto done;
+    }
+    nsv = 0;
+    for (int64_t s = 0; s < l; s++)
+        if (p->alpha[s] > 0) {
+            memcpy(Xs + nsv * d, p->X + s * d, sizeof(float) * (size_t)d);
+            ns[nsv] = p->nrm[s];
+            coef[nsv] = p->y[s] * p->alpha[s];
+            nsv++;
+        }
+    for (int64_t i0 = 0; i0 < n; i0 += B) {
+        int64_t nb = n - i0 < B ? n - i0 : B;
+        ml_gemm(0, 1, nb, nsv, d, 1.0f, xq + i0 * d, d, Xs, d, 0.0f, Kb, nsv);
+        for (int64_t r = 0; r < nb; r++) {
+            float *kr = Kb + r * nsv;
+            kernel_from_dots(&p->k, kr, nsv, nq[i0 + r], ns);
+            double sum = 0;
+            for (int64_t q = 0; q < nsv; q++) sum += coef[q] * kr[q];
+            out[i0 + r] = sum - p->rho;
+        }
+    }
+done:
+    free(Xs);
+    free(ns);
+    free(coef);
+    free(Kb);
+    return st;
+}
+
+/* Decision values of every row of p from the problem fitted on the other
+ * folds (libsvm's: a fold whose training part has one class only gives +1 or
+ * -1). */
+static ml_status pair_cv_decisions(const svc_problem *p, uint64_t stream, const atomic_int *stop, double *dec)
+{
+    int64_t l = p->l, d = p->d;
+    int64_t *perm = malloc(sizeof(int64_t) * (size_t)l);
+    float *Xs = malloc(sizeof(float) * (size_t)l * (size_t)d), *Xq = malloc(sizeof(float) * (size_t)l * (size_t)d);
+    float *ns = malloc(sizeof(float) * (size_t)l), *nq = malloc(sizeof(float) * (size_t)l);
+    signed char *ys = malloc((size_t)l);
+    double *as = malloc(sizeof(double) * (size_t)l), *dq = malloc(sizeof(double) * (size_t)l);
+    ml_status st = ML_OK;
+    if (!perm || !Xs || !Xq || !ns || !nq || !ys || !as || !dq) {
+        st = ML_ENOMEM;
+        goto done;
+    }
+    ml_rng r;
+    ml_rng_seed_stream(&r, 0, stream);
+    for (int64_t t = 0; t < l; t++) perm[t] = t;
+    ml_rng_shuffle(&r, perm, l);
+    for (int f = 0; f < SVC_PROB_FOLDS && !st; f++) {
+        int64_t b = f * l / SVC_PROB_FOLDS, e = (f + 1) * l / SVC_PROB_FOLDS, m = 0, pos = 0, neg = 0;
+        for (int64_t k = 0; k < l; k++) {
+            if (k >= b && k < e) continue;
+            int64_t t = perm[k];
+            memcpy(Xs + m * d, p->X + t * d, sizeof(float) * (size_t)d);
+            ns[m] = p->nrm[t];
+            ys[m] = p->y[t];
+            pos += p->y[t] > 0;
+            neg += p->y[t] < 0;
+            m++;
+        }
+        for (int64_t k = b; k < e; k++) {
+            memcpy(Xq + (k - b) * d, p->X + perm[k] * d, sizeof(float) * (size_t)d);
+            nq[k - b] = p->nrm[perm[k]];
+        }
+        if (pos == 0 || neg == 0) {
+            for (int64_t k = b; k < e; k++) dec[perm[k]] = pos > 0 ? 1 : neg > 0 ? -1 : 0;
+            continue;
+        }
+        svc_problem sp = *p;
+        sp.l = m;
+        sp.X = Xs;
+        sp.nrm = ns;
+        sp.y = ys;
+        sp.alpha = as;
+        sp.iters = 0;
+        sp.hit_max_iter = 0;
+        if ((st = svc_solve(&sp, stop))) break;
+        if ((st = problem_decision(&sp, Xq, nq, e - b, dq))) break;
+        for (int64_t k = b; k < e; k++) dec[perm[k]] = dq[k - b];
+    }
+done:
+    free(perm);
+    free(Xs);
+    free(Xq);
+    free(ns);
+    free(nq);
+    free(ys);
+    free(as);
+    free(dq);
+    return st;
+}
+
+/* log(1 + exp(-|z|)) + max(z, 0) - t z, the cross-entropy of target t at
+ * P = 1 / (1 + exp(z)), written to stay finite. */
+static double sigmoid_loss(double z, double t)
+{
+    return z >= 0 ? t * z + log1p(exp(-z)) : (t - 1) * z + log1p(exp(z));
+}
+
+/* Platt's A, B for decision values dec and labels y (+1 / -1). */
+static void sigmoid_train(int64_t l, const double *dec, const signed char *y, double *A, double *B)
+{
+    double n1 = 0, n0 = 0;
+    for (int64_t t = 0; t < l; t++) {
+        if (y[t] > 0) n1++;
+        else n0++;
+    }
+    double hi = (n1 + 1) / (n1 + 2), lo = 1 / (n0 + 2);
+    double a = 0, b = log((n0 + 1) / (n1 + 1)), fval = 0;
+    for (int64_t t = 0; t < l; t++) fval += sigmoid_loss(dec[t] * a + b, y[t] > 0 ? hi : lo);
+    for (int it = 0; it < 100; it++) {
+        /* gradient and Hessian (with a tiny ridge) */
+        double h11 = 1e-12, h22 = 1e-12, h21 = 0, g1 = 0, g2 = 0;
+        for (int64_t t = 0; t < l; t++) {
+            double z = dec[t] * a + b, pr, qr;
+            if (z >= 0) {
+                pr = exp(-z) / (1 + exp(-z));
+                qr = 1 / (1 + exp(-z));
+            } else {
+                pr = 1 / (1 + exp(z));
+                qr = exp(z) / (1 + exp(z));
+            }
+            double w = pr * qr, g = (y[t] > 0 ? hi : lo) - pr;
+            h11 += dec[t] * dec[t] * w;
+            h22 += w;
+            h21 += dec[t] * w;
+            g1 += dec[t] * g;
+            g2 += g;
+        }
+        if (fabs(g1) < 1e-5 && fabs(g2) < 1e-5) break;
+        double det = h11 * h22 - h21 * h21;
+        double da = -(h22 * g1 - h21 * g2) / det, db = -(-h21 * g1 + h11 * g2) / det, gd = g1 * da + g2 * db;
+        double step = 1;
+        while (step >= 1e-10) {
+            double na = a + step * da, nb = b + step * db, nf = 0;
+            for (int64_t t = 0; t < l; t++) nf += sigmoid_loss(dec[t] * na + nb, y[t] > 0 ? hi : lo);
+            if (nf < fval + 1e-4 * step * gd) {
+                a = na, b = nb, fval = nf;
+                break;
+            }
+            step /= 2;
+        }
+        if (step < 1e-10) break; /* no decrease along the Newton direction */
+    }
+    *A = a;
+    *B = b;
+}
+
+/* p[0..k) from the pairs' probabilities r[i * k + j] (class i over j). */
+static void couple(int k, const double *r, double *Q, double *Qp, double *p)
+{
+    for (int t = 0; t < k; t++) {
+        p[t] = 1.0 / k;
+        Q[t * k + t] = 0;
+        for (int j = 0; j < k; j++)
+            if (j != t) {
+                Q[t * k + t] += r[j * k + t] * r[j * k + t];
+                Q[t * k + j] = -r[j * k + t] * r[t * k + j];
+            }
+    }
+    double eps = 0.005 / k;
+    int max_iter = k > 100 ? k : 100;
+    for (int it = 0; it < max_iter; it++) {
+        double pQp = 0;
+        for (int t = 0; t < k; t++) {
+            Qp[t] = 0;
+            for (int j = 0; j < k; j++) Qp[t] += Q[t * k + j] * p[j];
+            pQp += p[t] * Qp[t];
+        }
+        double worst = 0;
+        for (int t = 0; t < k; t++) worst = fmax(worst, fabs(Qp[t] - pQp));
+        if (worst < eps) break;
+        for (int t = 0; t < k; t++) {
+            double diff = (pQp - Qp[t]) / Q[t * k + t];
+            p[t] += diff;
+            pQp = (pQp + diff * (diff * Q[t * k + t] + 2 * Qp[t])) / ((1 + diff) * (1 + diff));
+            for (int j = 0; j < k; j++) {
+                Qp[j] = (Qp[j] + diff * Q[t * k + j]) / (1 + diff);
+                p[j] /= 1 + diff;
+            }
+        }
+    }
+}
+
 /* ---- one-vs-one training ---- */
 
 typedef struct svc_fit_ctx {
@@ -1384,12 +1597,13 @@ typedef struct svc_fit_ctx {
     svc_kernel k;
     double C, eps;
     size_t cache_bytes;
-    int shrinking;
+    int shrinking, probability;
     int64_t max_iter;
     int npairs;
     int *pa, *pb;
     double **alpha; /* per pair, l values: class a's rows then class b's */
     double *rho;
+    double *prob_a, *prob_b; /* per pair, probability = true */
     int64_t *iters;
     int *hitmax;
     atomic_int next, done, stop, err;
@@ -1435,6 +1649,12 @@ static void svc_fit_worker(void *arg, int64_t begin, int64_t end, int w)
             p.cache_bytes = c->cache_bytes;
             p.alpha = al;
             st = svc_solve(&p, &c->stop);
+            if (!st && c->probability) {
+                double *dec = malloc(sizeof(double) * (size_t)l);
+                st = dec ? pair_cv_decisions(&p, (uint64_t)q, &c->stop, dec) : ML_ENOMEM;
+                if (!st) sigmoid_train(l, dec, yp, &c->prob_a[q], &c->prob_b[q]);
+                free(dec);
+            }
         }
         free(Xp);
         free(np);
@@ -1541,6 +1761,7 @@ static ml_status svc_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y
     c.eps = m->tol;
     c.cache_bytes = (size_t)(m->cache_size * 1024.0 * 1024.0);
     c.shrinking = m->shrinking;
+    c.probability = m->probability;
     c.max_iter = m->max_iter > 0 ? m->max_iter : (n * 100 > 10000000 ? n * 100 : 10000000);
     c.npairs = npairs;
     c.p = prog;
@@ -1553,10 +1774,12 @@ static ml_status svc_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y
     c.rho = calloc((size_t)npairs, sizeof(double));
     c.iters = calloc((size_t)npairs, sizeof(int64_t));
     c.hitmax = calloc((size_t)npairs, sizeof(int));
+    c.prob_a = calloc((size_t)npairs, sizeof(double));
+    c.prob_b = calloc((size_t)npairs, sizeof(double));
     int64_t *fill = calloc((size_t)K, sizeof(int64_t));
     char *is_sv = calloc((size_t)n, 1);
     if (!order || !start || !nrm || !c.pa || !c.pb || !c.alpha || !c.rho || !c.iters || !c.hitmax || !fill ||
-        !is_sv) {
+        !is_sv || !c.prob_a || !c.prob_b) {
         st = ml_fail(ML_ENOMEM, "SVC: out of memory");
         goto done;
     }
@@ -1648,6 +1871,11 @@ static ml_status svc_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y
                  "ConvergenceWarning: the solver stopped at max_iter = %lld iterations in some class pairs; "
                  "consider scaling the data or raising max_iter",
                  (long long)c.max_iter);
+    if (m->probability) {
+        m->prob_a = c.prob_a;
+        m->prob_b = c.prob_b;
+        c.prob_a = c.prob_b = NULL;
+    }
     e->n_classes = L; /* the labels' range, as every classifier; m->classes the ones present */
     e->n_features_in = d;
     st = ML_OK;
@@ -1659,6 +1887,8 @@ done:
     free(c.rho);
     free(c.iters);
     free(c.hitmax);
+    free(c.prob_a);
+    free(c.prob_b);
     free(c.pa);
     free(c.pb);
     free(order);
@@ -1845,14 +2075,49 @@ static ml_status svc_decision_function(const ml_estimator *e, const ml_tensor *X
     return ML_OK;
 }
 
-/* probability estimates need Platt scaling fitted at fit time
- * (probability = true), as scikit-learn's */
+/* Probabilities (probability = true): each pair's sigmoid of its decision
+ * value, coupled over the pairs; one column per class. */
 static ml_status svc_predict_proba(const ml_estimator *e, const ml_tensor *X, ml_tensor **out)
 {
     const ml_svc *m = (const ml_svc *)e;
-    (void)X, (void)out;
     if (!m->probability) return ml_fail(ML_EINVAL, "SVC: predict_proba needs probability = true");
-    return ml_fail(ML_EINVAL, "SVC: probability = true is not supported yet");
+    if (!m->prob_a) return ml_fail(ML_ESTATE, "SVC: predict_proba needs a model fitted with probability = true");
+    ml_tensor *D;
+    ml_status st = svc_ovo(m, X, &D);
+    if (st) return st;
+    int K = svc_nc(m), npairs = K * (K - 1) / 2;
+    int64_t n = X->shape[0];
+    ml_tensor *P = ml_tensor_new2(n, K);
+    double *r = malloc(sizeof(double) * (size_t)K * (size_t)K);
+    double *Q = malloc(sizeof(double) * (size_t)K * (size_t)K);
+    double *Qp = malloc(sizeof(double) * (size_t)K), *pr = malloc(sizeof(double) * (size_t)K);
+    if (!P || !r || !Q || !Qp || !pr) {
+        ml_tensor_free(D), ml_tensor_free(P);
+        free(r), free(Q), free(Qp), free(pr);
+        return ml_fail(ML_ENOMEM, "SVC: out of memory");
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const float *dv = D->data + i * npairs;
+        for (int a = 0, q = 0; a < K; a++)
+            for (int b = a + 1; b < K; b++, q++) {
+                double z = dv[q] * m->prob_a[q] + m->prob_b[q];
+                double pa = z >= 0 ? exp(-z) / (1 + exp(-z)) : 1 / (1 + exp(z));
+                pa = fmin(fmax(pa, 1e-7), 1 - 1e-7);
+                r[a * K + b] = pa;
+                r[b * K + a] = 1 - pa;
+            }
+        if (K == 2) {
+            pr[0] = r[1];
+            pr[1] = r[2];
+        } else {
+            couple(K, r, Q, Qp, pr);
+        }
+        for (int k = 0; k < K; k++) P->data[i * K + k] = (float)pr[k];
+    }
+    ml_tensor_free(D);
+    free(r), free(Q), free(Qp), free(pr);
+    *out = P;
+    return ML_OK;
 }
 
 /* ---- attributes and files ---- */
@@ -1918,6 +2183,8 @@ static ml_status svc_save(const ml_estimator *e, ml_mfile_w *w)
      * sections do not fit n_classes, and a mnistlab that predates this
      * section refuses the file instead of predicting indices) */
     if (!st && K != e->n_classes) st = ml_mfile_put_tensor(w, "classes", m->classes);
+    if (!st && m->prob_a) st = ml_mfile_put(w, "prob_a", m->prob_a, sizeof(double) * (size_t)(K * (K - 1) / 2));
+    if (!st && m->prob_b) st = ml_mfile_put(w, "prob_b", m->prob_b, sizeof(double) * (size_t)(K * (K - 1) / 2));
     return st;
 }
 
@@ -1978,6 +2245,12 @@ static ml_status svc_load(ml_estimator *e, const ml_mfile *r)
     if (m->sv_start[K] != nsv) {
         st = ml_fail(ML_EFORMAT, "%s: SVC n_support does not add up to the support vectors", path);
         goto bad;
+    }
+    if (m->probability) {
+        size_t np = (size_t)(K * (K - 1) / 2);
+        if ((st = ml_mfile_get_f64s(r, "prob_a", np, &m->prob_a)) ||
+            (st = ml_mfile_get_f64s(r, "prob_b", np, &m->prob_b)))
+            goto bad;
     }
     m->n_sv = (int)nsv;
     ml_tensor_free(ns);

@@ -30,6 +30,12 @@
  * labels present, sorted; predict returns them, decision_function has one
  * column per class in that order.
  *
+ * probability = true (as scikit-learn's): fit also runs a 5-fold
+ * cross-validation of every pair's problem (folds from a fixed seed) and fits
+ * Platt's sigmoid to those decision values; predict_proba couples the pairs'
+ * probabilities (Wu, Lin and Weng's second method).  Without it predict_proba
+ * is refused.
+ *
  * Fitted attributes use scikit-learn's layout: support (indices into the
  * training rows, grouped by class), support_vectors, n_support (per class),
  * dual_coef ((n_classes - 1) x n_SV, libsvm's one-vs-one layout), intercept
@@ -64,6 +70,7 @@ typedef struct ml_svc {
     ml_tensor *rho;           /* K(K-1)/2: decision = sum coef K(sv, x) - rho */
     ml_tensor *support;       /* n_sv training row indices (as floats) */
     ml_tensor *classes;       /* K labels present at fit, ascending; the solver's classes are 0..K-1 */
+    double *prob_a, *prob_b;  /* K(K-1)/2 Platt sigmoids (probability = true), else NULL */
     int64_t *sv_start;        /* K + 1: class c's SVs are [sv_start[c], sv_start[c+1]) */
     int64_t n_iter;           /* SMO iterations, summed over pairs */
 } ml_svc;

@@ -186,7 +186,7 @@ describe("SVC", function()
     y[1] = 1.5
     assert.truthy(err_of(m.fit, m, Xtr:rows(1, 50), y):find("y", 1, true))
     assert.truthy(err_of(m.fit, m, Xtr:rows(1, 50), ytr:rows(1, 40)):find("labels", 1, true))
-    assert.truthy(err_of(ml.SVC, {probability = true}):find("probability", 1, true))
+    assert.truthy(err_of(ml.SVC, {probability = "yes"}):find("probability", 1, true))
   end)
 
   it("takes labels with gaps: classes, predictions in the original labels", function()
@@ -204,6 +204,22 @@ describe("SVC", function()
     for k in pairs(keep) do assert.truthy(k == 0 or k == 2 or k == 5) end
     assert.are.same({2000, 3}, {m:decision_function(Xte):shape()})
     assert.truthy(err_of(m.predict_proba, m, Xte):find("predict_proba needs probability = true", 1, true))
+    -- probability = true: Platt scaling, one column per class, rows summing to 1
+    local mp = ml.SVC{probability = true}:fit(X, y)
+    local P = mp:predict_proba(Xte)
+    assert.are.same({2000, 3}, {P:shape()})
+    local pp = mp:predict(Xte)
+    local agree = 0
+    for i = 1, 2000, 7 do
+      local s, best = 0, 1
+      for k = 1, 3 do
+        s = s + P[i][k]
+        if P[i][k] > P[i][best] then best = k end
+      end
+      assert.is_true(math.abs(s - 1) < 1e-5)
+      if ({0, 2, 5})[best] == pp[i] then agree = agree + 1 end
+    end
+    assert.is_true(agree >= 270)
   end)
 
   it("n_jobs: fits side by side give the serial search's scores; a bad n_jobs is refused", function()
