@@ -339,6 +339,8 @@ static ml_status pipe_load(ml_estimator *e, const ml_mfile *r)
         char key[64], name[128];
         snprintf(key, sizeof key, "pipeline.name.%d", i);
         if ((st = ml_mfile_get_str(r, key, name, sizeof name))) break;
+        for (char *c = name; *c; c++) /* quoted in messages: one line */
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
         names[i] = strdup(name);
         snprintf(key, sizeof key, "pipeline.step.%d", i);
         size_t len;
@@ -357,6 +359,7 @@ static ml_status pipe_load(ml_estimator *e, const ml_mfile *r)
     if (!st) {
         ml_estimator *tmp;
         st = ml_pipeline_new((const char *const *)names, steps, (int)n, &tmp);
+        if (st) ml_fail_prefix(st, ml_mfile_path(r)); /* e.g. a last step that is not a classifier */
         if (!st) {
             /* move the steps into e */
             pipeline *q = (pipeline *)tmp;
