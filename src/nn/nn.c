@@ -425,7 +425,8 @@ static int alloc_blocks(ml_nn *net, int nws, int64_t rows)
             break;
         case ML_NN_CONV2D: {
             if (l->scratch_row > dc) dc = l->scratch_row;
-            ok = (lb->y = malloc(out * sizeof(float))) && (lb->dx = malloc(in * sizeof(float))) &&
+            /* pooling fused: the convolution's own output is never stored */
+            ok = (l->pool_next || (lb->y = malloc(out * sizeof(float)))) && (lb->dx = malloc(in * sizeof(float))) &&
                  (!l->cols_row || (lb->cols = malloc(r * (size_t)l->cols_row * sizeof(float))));
             if (ok && l->conv_path == NN_CONV_WINOGRAD) {
                 int64_t cf = 16 * (int64_t)l->C * l->s.units, mx = l->C > l->s.units ? l->C : l->s.units;
@@ -969,9 +970,18 @@ __attribute__((target("avx2,fma"))) static void conv1c_pool_bwd_avx2(const nn_la
     do {                                                                                                              \
         const int k33 = (l)->kh == 3 && (l)->kw == 3;                                                                 \
         switch ((l)->s.units / 8) {                                                                                   \
-        case 1: if (k33) conv1c_fwd_body(l, x, W, bias, y, B, 1, 3, 3); else conv1c_fwd_body(l, x, W, bias, y, B, 1, 0, 0); break; \
-        case 2: if (k33) conv1c_fwd_body(l, x, W, bias, y, B, 2, 3, 3); else conv1c_fwd_body(l, x, W, bias, y, B, 2, 0, 0); break; \
-        case 4: if (k33) conv1c_fwd_body(l, x, W, bias, y, B, 4, 3, 3); else conv1c_fwd_body(l, x, W, bias, y, B, 4, 0, 0); break; \
+        case 1:                                                                                                       \
+            if (k33) conv1c_fwd_body(l, x, W, bias, y, B, 1, 3, 3);                                                   \
+            else conv1c_fwd_body(l, x, W, bias, y, B, 1, 0, 0);                                                       \
+            break;                                                                                                    \
+        case 2:                                                                                                       \
+            if (k33) conv1c_fwd_body(l, x, W, bias, y, B, 2, 3, 3);                                                   \
+            else conv1c_fwd_body(l, x, W, bias, y, B, 2, 0, 0);                                                       \
+            break;                                                                                                    \
+        case 4:                                                                                                       \
+            if (k33) conv1c_fwd_body(l, x, W, bias, y, B, 4, 3, 3);                                                   \
+            else conv1c_fwd_body(l, x, W, bias, y, B, 4, 0, 0);                                                       \
+            break;                                                                                                    \
         default: conv1c_fwd_body(l, x, W, bias, y, B, 8, 0, 0); break;                                                \
         }                                                                                                             \
     } while (0)
@@ -1077,7 +1087,8 @@ static void col_sums(const float *restrict g, int64_t rows, int64_t cols, float 
 
 /* V[xi][t][c] for the tiles of images [n0, n0 + nb); V has ld c, xi stride T*C.
  * Eight channels per vector (C and the filters are multiples of 8). */
-static inline __attribute__((always_inline)) void wino_input_body(const nn_layer *l, const float *x, int64_t n0, int nb, float *restrict V, const float *zeros)
+static inline __attribute__((always_inline)) void wino_input_body(const nn_layer *l, const float *x, int64_t n0, int nb,
+                                                                  float *restrict V, const float *zeros)
 {
     const int H = l->H, Wd = l->W, C = l->C, th = l->th, tw = l->tw;
     const int64_t T = (int64_t)nb * th * tw, xs = T * C;
@@ -1090,7 +1101,8 @@ static inline __attribute__((always_inline)) void wino_input_body(const nn_layer
                 for (int r = 0; r < 4; r++)
                     for (int q = 0; q < 4; q++) {
                         const int ih = 2 * i - l->pad_t + r, iw = 2 * j - l->pad_l + q;
-                        p[r * 4 + q] = ih >= 0 && ih < H && iw >= 0 && iw < Wd ? img + ((int64_t)ih * Wd + iw) * C : zeros;
+                        const int in = ih >= 0 && ih < H && iw >= 0 && iw < Wd;
+                        p[r * 4 + q] = in ? img + ((int64_t)ih * Wd + iw) * C : zeros;
                     }
                 float *o = V + t * C;
                 for (int c = 0; c < C; c += 8) {
@@ -1114,7 +1126,8 @@ static inline __attribute__((always_inline)) void wino_input_body(const nn_layer
 }
 
 /* U[xi][c][f] = (G g G')[xi] from the kernel W[(ki*3 + kj)*C + c][f]. */
-static inline __attribute__((always_inline)) void wino_kernel_body(const nn_layer *l, const float *restrict W, float *restrict U)
+static inline __attribute__((always_inline)) void wino_kernel_body(const nn_layer *l, const float *restrict W,
+                                                                   float *restrict U)
 {
     const int C = l->C, F = l->s.units;
     const int64_t CF = (int64_t)C * F;
@@ -1140,8 +1153,9 @@ static inline __attribute__((always_inline)) void wino_kernel_body(const nn_laye
 }
 
 /* y = act(A'MA + bias) for the tiles of images [n0, n0 + nb). */
-static inline __attribute__((always_inline)) void wino_output_body(const nn_layer *l, const float *restrict M, int64_t n0, int nb, const float *bias, float *y,
-                        float *sink)
+static inline __attribute__((always_inline)) void wino_output_body(const nn_layer *l, const float *restrict M,
+                                                                   int64_t n0, int nb, const float *bias, float *y,
+                                                                   float *sink)
 {
     const int Ho = l->Ho, Wo = l->Wo, F = l->s.units, th = l->th, tw = l->tw, relu = l->s.act == ML_ACT_RELU;
     const int64_t T = (int64_t)nb * th * tw, ms = T * F;
@@ -1263,7 +1277,8 @@ static inline __attribute__((always_inline)) void wino_dout_pool_body(const nn_l
 }
 
 /* dM[xi][t][f] = (A dY A')[xi] from the output gradient g of images [n0, n0 + nb). */
-static inline __attribute__((always_inline)) void wino_dout_body(const nn_layer *l, const float *g, int64_t n0, int nb, float *restrict M, const float *zeros)
+static inline __attribute__((always_inline)) void wino_dout_body(const nn_layer *l, const float *g, int64_t n0, int nb,
+                                                                 float *restrict M, const float *zeros)
 {
     const int Ho = l->Ho, Wo = l->Wo, F = l->s.units, th = l->th, tw = l->tw;
     const int64_t T = (int64_t)nb * th * tw, ms = T * F;
@@ -1295,7 +1310,8 @@ static inline __attribute__((always_inline)) void wino_dout_body(const nn_layer 
 }
 
 /* gW[(ki*3 + kj)*C + c][f] = (G' dU G) of dU[xi][c][f]. */
-static inline __attribute__((always_inline)) void wino_dkernel_body(const nn_layer *l, const float *restrict dU, float *restrict gW)
+static inline __attribute__((always_inline)) void wino_dkernel_body(const nn_layer *l, const float *restrict dU,
+                                                                    float *restrict gW)
 {
     const int C = l->C, F = l->s.units;
     const int64_t CF = (int64_t)C * F;
@@ -1318,7 +1334,8 @@ static inline __attribute__((always_inline)) void wino_dkernel_body(const nn_lay
 }
 
 /* dx += B dV B' for the tiles of images [n0, n0 + nb) (dx zeroed before). */
-static inline __attribute__((always_inline)) void wino_dinput_body(const nn_layer *l, const float *restrict V, int64_t n0, int nb, float *dx, float *sink)
+static inline __attribute__((always_inline)) void wino_dinput_body(const nn_layer *l, const float *restrict V,
+                                                                   int64_t n0, int nb, float *dx, float *sink)
 {
     const int H = l->H, Wd = l->W, C = l->C, th = l->th, tw = l->tw;
     const int64_t T = (int64_t)nb * th * tw, vs = T * C;
@@ -1331,7 +1348,8 @@ static inline __attribute__((always_inline)) void wino_dinput_body(const nn_laye
                 for (int r = 0; r < 4; r++)
                     for (int q = 0; q < 4; q++) {
                         const int ih = 2 * i - l->pad_t + r, iw = 2 * j - l->pad_l + q;
-                        o[r * 4 + q] = ih >= 0 && ih < H && iw >= 0 && iw < Wd ? img + ((int64_t)ih * Wd + iw) * C : sink;
+                        const int in = ih >= 0 && ih < H && iw >= 0 && iw < Wd;
+                        o[r * 4 + q] = in ? img + ((int64_t)ih * Wd + iw) * C : sink;
                     }
                 const float *v = V + t * C;
                 for (int c = 0; c < C; c += 8) {
@@ -1816,7 +1834,7 @@ static float *layer_backward(ml_nn *net, const nn_layer *l, nn_lbuf *lb, nn_ws *
             pool_ctx c = {l + 1, lb + 1, NULL, g, l->s.act == ML_ACT_RELU};
             pool_bwd_task(&c, 0, B, 0);
             g = lb[1].dx;
-            conv1c_backward(l, lb->x, lb->y, g, gW, l->b_n ? gb : NULL, B, 0);
+            conv1c_backward(l, lb->x, g, g, gW, l->b_n ? gb : NULL, B, 0); /* no mask: y unread */
         } else if (l->conv_path == NN_CONV_ONE_CHANNEL && l->pool_next) {
             conv1c_pool_backward(l, lb->x, lb[1].y, lb[1].arg, g, gW, l->b_n ? gb : NULL, B);
         } else if (l->conv_path == NN_CONV_ONE_CHANNEL) {
@@ -1982,7 +2000,8 @@ static int relu_pool(const ml_nn *net, int i)
 static int64_t eval_shard(const ml_nn *net)
 {
     int64_t row = net->L[net->n - 1].out_size;
-    for (int i = 0; i < net->n; i++) row += net->L[i].out_size + net->L[i].cols_row + net->L[i].scratch_row;
+    for (int i = 0; i < net->n; i++)
+        row += (net->L[i].pool_next ? 0 : net->L[i].out_size) + net->L[i].cols_row + net->L[i].scratch_row;
     int64_t sh = ((int64_t)4 << 20) / (4 * (row > 0 ? row : 1));
     return sh < 4 ? 4 : sh > 128 ? 128 : sh;
 }
@@ -2059,7 +2078,8 @@ static ml_status build_tasks(ml_nn *net)
             for (int part = 0; part < 2; part++) {
                 int64_t off = part ? l->b_off : l->w_off, cnt = part ? l->b_n : l->w_n;
                 for (int64_t j = 0; j < cnt; j += NN_TASK) {
-                    if (pass) net->tasks[n] = (nn_task){i, NN_T_SUM, off + j, cnt - j < NN_TASK ? cnt - j : NN_TASK, 0, 0};
+                    int64_t len = cnt - j < NN_TASK ? cnt - j : NN_TASK;
+                    if (pass) net->tasks[n] = (nn_task){i, NN_T_SUM, off + j, len, 0, 0};
                     n++;
                 }
             }
@@ -2067,7 +2087,8 @@ static ml_status build_tasks(ml_nn *net)
         if (!pass) {
             cap = n;
             free(net->tasks);
-            if (!(net->tasks = malloc(sizeof(nn_task) * (size_t)(cap + 1)))) return ml_fail(ML_ENOMEM, "model: out of memory");
+            if (!(net->tasks = malloc(sizeof(nn_task) * (size_t)(cap + 1))))
+                return ml_fail(ML_ENOMEM, "model: out of memory");
         }
     }
     /* largest first (stable), so that the threads end together */

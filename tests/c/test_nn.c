@@ -253,8 +253,10 @@ static void check_conv_output(int C, int F, int k, int stride, int same)
                         for (int kj = 0; kj < k; kj++) {
                             int ih = oh * stride + ki - pad_t, iw = ow * stride + kj - pad_l;
                             if (ih < 0 || ih >= 7 || iw < 0 || iw >= 6) continue;
-                            for (int c = 0; c < C; c++)
-                                acc += (double)X->data[(n * 42 + ih * 6 + iw) * C + c] * W[((ki * k + kj) * C + c) * F + f];
+                            for (int c = 0; c < C; c++) {
+                                const float xv = X->data[(n * 42 + ih * 6 + iw) * C + c];
+                                acc += (double)xv * W[((ki * k + kj) * C + c) * F + f];
+                            }
                         }
                     acc = acc > 0 ? acc : 0;
                     double got = out->data[((n * sh[0] + oh) * sh[1] + ow) * F + f];
