@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static int n_threads; /* 0 until first use */
@@ -16,6 +17,16 @@ static int default_threads(void)
     }
     long c = sysconf(_SC_NPROCESSORS_ONLN);
     return c >= 1 ? (int)(c > 256 ? 256 : c) : 1;
+}
+
+int ml_simd_allowed(void)
+{
+    static int allowed = -1;
+    if (allowed < 0) {
+        const char *env = getenv("MNISTLAB_SIMD");
+        allowed = !(env && strcmp(env, "portable") == 0);
+    }
+    return allowed;
 }
 
 int ml_get_threads(void)

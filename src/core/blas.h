@@ -26,4 +26,10 @@ void ml_sym_fill_lower(int64_t n, float *c, int64_t ldc);
 void ml_set_threads(int n);
 int ml_get_threads(void);
 
+/* Whether code written for a CPU extension (AVX, AVX2+FMA) may run, given that
+ * the CPU has it: 1 unless MNISTLAB_SIMD=portable, which keeps every model on
+ * its portable path (to test that path, or under valgrind, whose memcheck runs
+ * FMA code about 20 times slower than plain SSE). */
+int ml_simd_allowed(void);
+
 #endif

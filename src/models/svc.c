@@ -271,7 +271,7 @@ static int svc_use_avx2(void)
 {
 #ifdef SVC_HAVE_AVX2
     static int v = -1;
-    if (v < 0) v = __builtin_cpu_supports("avx2") != 0;
+    if (v < 0) v = ml_simd_allowed() && __builtin_cpu_supports("avx2");
     return v;
 #else
     return 0;

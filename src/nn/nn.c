@@ -1015,7 +1015,7 @@ __attribute__((target("avx2,fma"))) static void conv1c_bwd_avx2(const nn_layer *
 static int nn_avx2(void)
 {
     static int have = -1;
-    if (have < 0) have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (have < 0) have = ml_simd_allowed() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     return have;
 }
 #endif
@@ -2315,7 +2315,7 @@ static void opt_task(void *vctx, int64_t b, int64_t e, int worker)
     case ML_OPT_ADAM: {
         const float b1 = (float)o->beta_1, b2 = (float)o->beta_2, alpha = c->alpha;
 #ifdef NN_HAVE_AVX
-        if (__builtin_cpu_supports("avx")) b = adam_avx(p, m, v, g, b, e, b1, b2, alpha, eps);
+        if (ml_simd_allowed() && __builtin_cpu_supports("avx")) b = adam_avx(p, m, v, g, b, e, b1, b2, alpha, eps);
 #endif
 #if defined(__SSE2__)
         /* sqrtf() keeps errno semantics, which stops the vectoriser: SSE by hand */
