@@ -33,7 +33,7 @@ LD_PRELOAD="%s %s" exec /usr/bin/lua5.4 "$@"
         "$(gcc -print-file-name=libasan.so)" "$(gcc -print-file-name=libubsan.so)" > "$sanbin/lua5.4"
     chmod +x "$sanbin/lua5.4"
     export PATH="$sanbin:$PATH"
-    export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:halt_on_error=1"
+    export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1:abort_on_error=0:halt_on_error=1"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fi
 
