@@ -50,7 +50,7 @@ tally() {
         f=1
         echo "not ok - $name exited with status $rc" >> "$log"
     fi
-    if [ "${SANITIZE:-0}" = 1 ] && grep -qE 'ERROR: AddressSanitizer|runtime error:' "$log"; then
+    if [ "${SANITIZE:-0}" = 1 ] && grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log"; then
         f=$((f + 1))
         echo "not ok - $name: sanitizer report" >> "$log"
     fi
@@ -61,7 +61,7 @@ tally() {
         failures="$failures $name"
         grep -E '^not ok' "$log" | sed 's/^/    /'
         grep -E '^#' "$log" | head -n 30 | sed 's/^/    /'
-        [ "${SANITIZE:-0}" = 1 ] && grep -A12 -E 'ERROR: AddressSanitizer|runtime error:' "$log" | head -n 30 | sed 's/^/    /'
+        [ "${SANITIZE:-0}" = 1 ] && grep -A12 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log" | head -n 30 | sed 's/^/    /'
     fi
 }
 
