@@ -3,6 +3,7 @@
 #   make run        open the lab in the terminal (installs what is missing first)
 #   make test       the whole test suite; ends with "N passed, N failed"
 #   make check-asan the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make check-valgrind  the built-in lab, headless, under valgrind (no leak, no invalid access)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #   make deps       install missing Debian packages (apt-get, as root or via sudo)
 
@@ -55,7 +56,7 @@ TEST_C_SRC := $(wildcard tests/c/test_*.c)
 TEST_C_BIN := $(TEST_C_SRC:tests/c/%.c=$(BUILD)/tests/%)
 TEST_HELPERS := $(wildcard tests/c/helpers/*.c)
 
-.PHONY: all deps test-deps bench-deps run test check-asan install uninstall clean tests-build bench fuzz fuzz-build
+.PHONY: all deps test-deps bench-deps run test check-asan check-valgrind install uninstall clean tests-build bench fuzz fuzz-build
 all: $(STATIC) $(SHARED) $(LUAMOD) $(PROGRAM) $(PCFILE)
 
 # ---- configuration header: rewritten only when a value changes ----
@@ -138,6 +139,10 @@ check-asan: test-deps
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" tests-build
 	@BUILD=build-asan SANITIZE=1 tests/run.sh
 
+# The lab on its first 1000 digits under memcheck (scripts/check-valgrind says why and how).
+check-valgrind: test-deps all
+	@BUILD=$(BUILD) scripts/check-valgrind
+
 # ---- fuzzing (libFuzzer, Debian's clang) ----
 FUZZ_BUILD := build-fuzz
 FUZZ_TIME  ?= 60
@@ -147,7 +152,7 @@ fuzz-build: test-deps
 	  SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(FUZZ_BUILD)/libmnistlab.a
 	@for src in $(FUZZ_SRC); do \
 	  name=$$(basename $$src .c); \
-	  clang -std=gnu11 -O1 -g -Isrc -I$(FUZZ_BUILD) $(LIB_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer \
+	  clang -std=gnu11 -O1 -g -DML_LIBFUZZER -Isrc -I$(FUZZ_BUILD) $(LIB_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer \
 	    -o $(FUZZ_BUILD)/$$name $$src -Wl,--whole-archive $(FUZZ_BUILD)/libmnistlab.a -Wl,--no-whole-archive \
 	    $(LIB_LIBS) || exit 1; \
 	done
