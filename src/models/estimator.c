@@ -447,6 +447,8 @@ ml_status ml_estimator_load(const char *path, ml_estimator **out)
         } else if (n >= 1 && d[0] == ML_VAL_STR && n - 1 < sizeof sbuf) {
             memcpy(sbuf, d + 1, n - 1);
             sbuf[n - 1] = 0;
+            for (char *c = sbuf; *c; c++) /* may be quoted in a message: one line */
+                if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
             v.kind = ML_VAL_STR;
             v.str = sbuf;
         } else {

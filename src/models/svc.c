@@ -2222,7 +2222,8 @@ static ml_status svc_load(ml_estimator *e, const ml_mfile *r)
     if ((st = ml_mfile_get_f64(r, "gamma", &m->gamma))) goto bad;
     if ((st = ml_mfile_get_i64(r, "n_iter", &m->n_iter))) goto bad;
     int64_t nsv = m->sv->shape[0];
-    if (K < 2 || ml_tensor_numel(ns) != K || m->sv->ndim != 2 || m->sv->shape[1] != e->n_features_in ||
+    /* K <= 46340: the K (K - 1) / 2 pairs stay within an int */
+    if (K < 2 || K > 46340 || ml_tensor_numel(ns) != K || m->sv->ndim != 2 || m->sv->shape[1] != e->n_features_in ||
         ml_tensor_numel(m->support) != nsv || m->dual_coef->ndim != 2 || m->dual_coef->shape[0] != K - 1 ||
         m->dual_coef->shape[1] != nsv || ml_tensor_numel(m->rho) != K * (K - 1) / 2 || !(m->gamma > 0)) {
         st = ml_fail(ML_EFORMAT, "%s: SVC sections do not fit together", path);
@@ -2236,7 +2237,7 @@ static ml_status svc_load(ml_estimator *e, const ml_mfile *r)
     m->sv_start[0] = 0;
     for (int k = 0; k < K; k++) {
         float c = ns->data[k];
-        if (!(c >= 0) || c != floorf(c)) {
+        if (!(c >= 0 && c <= (float)nsv) || c != floorf(c)) { /* also keeps the cast below defined */
             st = ml_fail(ML_EFORMAT, "%s: SVC n_support is malformed", path);
             goto bad;
         }

@@ -280,6 +280,16 @@ static size_t fuzz_mutate_sections(uint8_t *data, size_t size, size_t max, unsig
     return n ? n : LLVMFuzzerMutate(data, size, max);
 }
 
+/* One thread: inputs replay the same way, and no pool is woken per input. */
+#include "core/blas.h"
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    ml_set_threads(1);
+    return 0;
+}
+
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned int seed);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned int seed)
 {
