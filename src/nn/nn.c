@@ -284,6 +284,11 @@ static void init_weights(ml_nn *net, uint64_t seed)
 
 ml_status ml_nn_create(ml_nn **out, const ml_nn_spec *specs, int n, uint64_t seed)
 {
+    return nn_create(out, specs, n, seed, -1, -1);
+}
+
+ml_status nn_create(ml_nn **out, const ml_nn_spec *specs, int n, uint64_t seed, int64_t want_np, int64_t want_ns)
+{
     *out = NULL;
     if (n < 1 || specs[0].kind != ML_NN_INPUT)
         return ml_fail(ML_EINVAL, "model: the first layer must be an Input (e.g. Input{28, 28, 1})");
@@ -350,6 +355,13 @@ ml_status ml_nn_create(ml_nn **out, const ml_nn_spec *specs, int n, uint64_t see
         ml_nn_free(net);
         return ml_fail(ML_EINVAL, "model: the output %s must be flat (None, classes): add Flatten() and Dense", got);
     }
+    if ((want_np >= 0 && net->np != want_np) || (want_ns >= 0 && net->ns != want_ns)) {
+        /* checked before allocating: a small file must not make us allocate what its layers claim */
+        ml_status st = ml_fail(ML_EFORMAT, "the weights do not match the layers (%lld and %lld values for %lld and %lld)",
+                               (long long)want_np, (long long)want_ns, (long long)net->np, (long long)net->ns);
+        ml_nn_free(net);
+        return st;
+    }
     net->params = calloc((size_t)net->np + 1, sizeof(float));
     net->grads = calloc((size_t)net->np + 1, sizeof(float));
     net->state = calloc((size_t)net->ns + 1, sizeof(float));
@@ -357,7 +369,7 @@ ml_status ml_nn_create(ml_nn **out, const ml_nn_spec *specs, int n, uint64_t see
         ml_nn_free(net);
         return ml_fail(ML_ENOMEM, "model: out of memory for %lld parameters", (long long)net->np);
     }
-    init_weights(net, seed);
+    if (want_np < 0) init_weights(net, seed); /* else the caller fills them */
     *out = net;
     return ML_OK;
 }

@@ -107,5 +107,9 @@ struct ml_nn {
 
 /* nn.c */
 int nn_fmt_shape(char *buf, size_t n, int nd, const int64_t *shape); /* "(None, 26, 26, 32)" */
+/* ml_nn_create for a loader: want_np trainable parameters and want_ns state
+ * values (-1: any), checked before anything is allocated; the weights are
+ * left at zero when want_np >= 0. */
+ml_status nn_create(ml_nn **out, const ml_nn_spec *specs, int n, uint64_t seed, int64_t want_np, int64_t want_ns);
 
 #endif

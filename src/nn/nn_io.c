@@ -170,10 +170,15 @@ ml_status ml_nn_load(ml_nn **out, const char *path)
     }
     free(text);
     ml_nn *net = NULL;
-    st = ml_nn_create(&net, specs, n, 0);
+    if (np % sizeof(float) || ns % sizeof(float)) {
+        free(specs);
+        st = bad(path, "the weights do not match the layers");
+        goto done;
+    }
+    st = nn_create(&net, specs, n, 0, (int64_t)(np / sizeof(float)), (int64_t)(ns / sizeof(float)));
     free(specs);
     if (st) {
-        ml_fail_prefix(ML_EFORMAT, path);
+        st = ml_fail_prefix(ML_EFORMAT, path);
         goto done;
     }
     if (np != sizeof(float) * (size_t)net->np || ns != sizeof(float) * (size_t)net->ns) {

@@ -22,6 +22,12 @@ static void use(ml_nn *net)
     /* A file may describe a network far too big to run here: a few rows of a
      * small one are the point. */
     if (in < 1 || in > 4096 || ml_nn_count_params(net) > (1 << 20)) return;
+    for (int i = 0; i < ml_nn_n_layers(net); i++) { /* nor layers of a million outputs per row */
+        int64_t shape[3], size = 1;
+        int nd = ml_nn_layer_shape(net, i, shape);
+        for (int k = 0; k < nd; k++) size *= shape[k];
+        if (size > (1 << 16)) return;
+    }
     ml_tensor *X = ml_tensor_new2(ROWS, in), *y = ml_tensor_new1(ROWS);
     if (!X || !y) abort();
     uint32_t s = (uint32_t)in;

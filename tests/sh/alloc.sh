@@ -59,6 +59,42 @@ local t = ml.zeros(3, 3)
 print((t:sum() == 0 and "ok" or "not ok") .. " - " .. arg[1] .. ": the session goes on after the errors")
 EOF
 
+# A network file whose layers claim 1.6e9 weights while it holds 303: refused
+# before anything is allocated (no 7 GB of zeros to fill first).
+echo 'ml.Sequential{ml.Input{100}, ml.Dense{3}}:save(arg[1])' > "$TMP/save.lua"
+"$MNISTLAB" "$TMP/save.lua" "$TMP/small.model"
+cat > "$TMP/liar.py" <<'PY'
+import struct, sys, zlib
+d = open(sys.argv[1], "rb").read()
+klen = struct.unpack_from("<H", d, 12)[0]
+head, off = d[:14 + klen], 14 + klen
+count = struct.unpack_from("<I", d, off)[0]
+off += 4
+out = b""
+for _ in range(count):
+    nl = struct.unpack_from("<H", d, off)[0]
+    name = d[off + 2:off + 2 + nl]
+    off += 2 + nl
+    size = struct.unpack_from("<Q", d, off)[0]
+    off += 8
+    body = d[off:off + size]
+    off += size
+    if name == b"arch":
+        body = body.replace(b"\n1 dense 3 ", b"\n1 dense 16000000 ")
+    out += struct.pack("<H", nl) + name + struct.pack("<Q", len(body)) + body
+data = head + struct.pack("<I", count) + out
+open(sys.argv[2], "wb").write(data + struct.pack("<I", zlib.crc32(data)))
+PY
+python3 "$TMP/liar.py" "$TMP/small.model" "$TMP/liar.model"
+echo 'print(select(2, pcall(ml.load_model, arg[1])))' > "$TMP/load.lua"
+if [ "${SANITIZE:-0}" = 1 ]; then # ASan reserves terabytes of address space: no ulimit -v
+    "$MNISTLAB" "$TMP/load.lua" "$TMP/liar.model" > "$TMP/liar.out" 2>&1
+else
+    (ulimit -v 1500000; "$MNISTLAB" "$TMP/load.lua" "$TMP/liar.model") > "$TMP/liar.out" 2>&1
+fi
+check "a network file claiming 1.6e9 weights in 303 is refused before allocating them" \
+    'grep -q "liar.model: .*the weights do not match the layers" "$TMP/liar.out"'
+
 run() { # how, command...
     how=$1; shift
     "$@" > "$TMP/run.out" 2>&1
