@@ -52,6 +52,17 @@ static uint8_t *fuzz_fix_crc(const uint8_t *data, size_t size)
     return copy;
 }
 
+/* A path for saving a loaded model again: on tmpfs when there is one, as
+ * every save is flushed to disk. */
+static const char *fuzz_save_path(void)
+{
+    static char path[128];
+    if (!path[0])
+        snprintf(path, sizeof path, "%s/mnistlab-fuzz-%d.model", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
+                 (int)getpid());
+    return path;
+}
+
 /* Deterministic inputs in [0, 1) for using a loaded model. */
 static float fuzz_unit(uint32_t *s)
 {

@@ -6,7 +6,7 @@
  * gives a model that can be used: every attribute, repr, clone, and predict,
  * predict_proba, decision_function, transform, inverse_transform and score on
  * a few rows of the width it was fitted on, each giving one row of output per
- * row of input or a clean error. */
+ * row of input or a clean error; and saved again, it loads again. */
 #include "fuzz_common.h"
 
 #include "core/modelfile.h"
@@ -31,6 +31,16 @@ static void use(ml_estimator *e)
             ml_tensor_free(v.tensor);
     }
     ml_estimator_free(ml_estimator_clone(e));
+    const char *again = fuzz_save_path();
+    if (ml_estimator_save(e, again) == ML_OK) {
+        ml_estimator *back;
+        if (ml_estimator_load(again, &back) != ML_OK) {
+            fprintf(stderr, "saved again, it does not load: %s\n", ml_last_error());
+            abort();
+        }
+        ml_estimator_free(back);
+        unlink(again);
+    }
 
     int64_t nf = e->n_features_in;
     if (nf < 1 || nf > 4096) return; /* a file may claim a huge width; a few rows of it are not the point */

@@ -4,9 +4,9 @@
  * optimiser (tests/fuzz/make-seeds.lua).
  *
  * Whatever the bytes, loading either fails with a message naming the file, or
- * gives a network that can be used: its summary, predict on a few rows of its
- * input width (one row of output each), and when compiled, evaluate and one
- * training step. */
+ * gives a network that can be used: its summary, saving it again (it loads
+ * again), predict on a few rows of its input width (one row of output each),
+ * and when compiled, evaluate and one training step. */
 #include "fuzz_common.h"
 
 #include "nn/nn.h"
@@ -18,6 +18,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void use(ml_nn *net)
 {
     free(ml_nn_summary(net, NULL));
+    const char *again = fuzz_save_path();
+    if (ml_nn_save(net, again) == ML_OK) {
+        ml_nn *back;
+        if (ml_nn_load(&back, again) != ML_OK) {
+            fprintf(stderr, "saved again, it does not load: %s\n", ml_last_error());
+            abort();
+        }
+        ml_nn_free(back);
+        unlink(again);
+    }
     int64_t in = ml_nn_input_size(net), classes = ml_nn_output_size(net);
     /* A file may describe a network far too big to run here: a few rows of a
      * small one are the point. */
