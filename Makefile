@@ -79,14 +79,14 @@ $(STATIC): $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(SHARED): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libmnistlab.so.$(SOVER) $(SAN) -o $@ $^ $(LIB_LIBS)
+	$(CC) -shared -Wl,-z,nodelete -Wl,-soname,libmnistlab.so.$(SOVER) $(SAN) -o $@ $^ $(LIB_LIBS)
 	ln -sf libmnistlab.so.$(VERSION) $(BUILD)/libmnistlab.so.$(SOVER)
 	ln -sf libmnistlab.so.$(VERSION) $(BUILD)/libmnistlab.so
 
 # The Lua module carries the library inside it and takes Lua's symbols from
 # the interpreter that loads it.
 $(LUAMOD): $(LUA_OBJ) $(STATIC)
-	$(CC) -shared $(SAN) -o $@ $(LUA_OBJ) $(WHOLE_STATIC) $(LIB_LIBS)
+	$(CC) -shared -Wl,-z,nodelete $(SAN) -o $@ $(LUA_OBJ) $(WHOLE_STATIC) $(LIB_LIBS)
 
 $(PROGRAM): $(APP_OBJ) $(LUA_OBJ) $(STATIC)
 	$(CC) $(SAN) -rdynamic -o $@ $(APP_OBJ) $(LUA_OBJ) $(WHOLE_STATIC) $(APP_LIBS) $(LIB_LIBS)
