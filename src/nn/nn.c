@@ -2031,8 +2031,17 @@ static int64_t eval_shard(const ml_nn *net)
     return sh < 4 ? 4 : sh > 128 ? 128 : sh;
 }
 
+/* Rows to copy into a batch's buffers first: batch row r is source row
+ * idx[r] (fit's shuffled order).  Each shard copies its own rows, in
+ * parallel, into the cache of the core that will use them. */
+typedef struct nn_gather {
+    const float *x, *y;
+    const int64_t *idx;
+} nn_gather;
+
 typedef struct shard_ctx {
     ml_nn *net;
+    const nn_gather *gather;
     const float *x, *y;
     int64_t B, sh;
     int nsh;
@@ -2055,6 +2064,12 @@ static void shard_task(void *vctx, int64_t b, int64_t e, int worker)
         if (s >= c->nsh) break;
         nn_ws *w = &net->ws[c->per_worker ? worker : s];
         int64_t r0 = s * c->sh, n = c->B - r0 < c->sh ? c->B - r0 : c->sh;
+        if (c->gather)
+            for (int64_t r = r0; r < r0 + n; r++) {
+                const int64_t k = c->gather->idx[r];
+                memcpy((float *)c->x + r * d, c->gather->x + k * d, sizeof(float) * (size_t)d);
+                ((float *)c->y)[r] = c->gather->y[k];
+            }
         if (c->training) ml_rng_seed_stream(&w->rng, c->seed, 2 + (c->step << 12) + (uint64_t)s);
         const float *out = forward(net, w, c->x + r0 * d, n, c->training);
         if (c->out) memcpy(c->out + r0 * K, out, sizeof(float) * (size_t)(n * K));
@@ -2178,8 +2193,9 @@ static void phase2_task(void *vctx, int64_t b, int64_t e, int worker)
 /* One pass over B rows: forward, and with `backward` the gradients into
  * net->grads (L2 included), and with `step` the optimiser's update.
  * Returns the summed loss (without L2) and the number right. */
-static ml_status run_batch(ml_nn *net, const float *x, const float *y, int64_t B, int training, int backward,
-                           int step, int need_gx, uint64_t seed, float *out, double *loss, int64_t *correct)
+static ml_status run_batch(ml_nn *net, const nn_gather *gather, const float *x, const float *y, int64_t B,
+                           int training, int backward, int step, int need_gx, uint64_t seed, float *out, double *loss,
+                           int64_t *correct)
 {
     const int threads = ml_get_threads();
     int64_t sh;
@@ -2199,7 +2215,8 @@ static ml_status run_batch(ml_nn *net, const float *x, const float *y, int64_t B
         if (!net->sh_cap) return ml_fail(ML_ENOMEM, "model: out of memory");
     }
     if (backward && !net->tasks && (st = build_tasks(net))) return st;
-    shard_ctx c = {net, x, y, B, sh, nsh, training, backward, need_gx, per_worker, seed, (uint64_t)net->t, out, 0};
+    shard_ctx c = {net, gather, x, y, B, sh, nsh, training, backward, need_gx, per_worker, seed, (uint64_t)net->t,
+                   out, 0};
     ml_parallel_for(workers, 1, shard_task, &c);
     double ls = 0;
     int64_t right = 0;
@@ -2233,7 +2250,7 @@ ml_status ml_nn_loss_grad(ml_nn *net, const float *x, const float *y, int64_t b,
     int64_t t = net->t;
     net->t = 0;
     double l = 0;
-    ml_status st = run_batch(net, x, y, b, training, 1, 0, gx != NULL, dropout_seed, NULL, &l, NULL);
+    ml_status st = run_batch(net, NULL, x, y, b, training, 1, 0, gx != NULL, dropout_seed, NULL, &l, NULL);
     net->t = t;
     ns = 0;
     for (int i = 0; i < net->n && ns < 64; i++)
@@ -2442,7 +2459,7 @@ static ml_status run_eval(ml_nn *net, const ml_tensor *X, const ml_tensor *y, fl
         int64_t b = n - s < chunk ? n - s : chunk, c = 0;
         double l = 0;
         if ((s / chunk) % 8 == 0 && (st = ml_progress_update(p, "predict", s, n))) return st;
-        if ((st = run_batch(net, X->data + s * net->in_size, y ? y->data + s : NULL, b, 0, 0, 0, 0, 0,
+        if ((st = run_batch(net, NULL, X->data + s * net->in_size, y ? y->data + s : NULL, b, 0, 0, 0, 0, 0,
                             out ? out + s * K : NULL, &l, &c)))
             return st;
         ls += l, right += c;
@@ -2524,7 +2541,7 @@ ml_status ml_nn_train_batch(ml_nn *net, const float *x, const float *y, int64_t 
 {
     if (!net->compiled) return ml_fail(ML_ESTATE, "fit: the model is not compiled: call compile{...} first");
     double l = 0;
-    ml_status st = run_batch(net, x, y, b, 1, 1, 1, 0, seed, NULL, &l, NULL);
+    ml_status st = run_batch(net, NULL, x, y, b, 1, 1, 1, 0, seed, NULL, &l, NULL);
     if (st) return st;
     if (loss) *loss = l / (double)b + reg_loss(net);
     return ML_OK;
@@ -2631,14 +2648,10 @@ ml_status ml_nn_fit(ml_nn *net, const ml_tensor *X, const ml_tensor *y, const ml
                 break;
             }
             int64_t b0 = s * B, b = n_train - b0 < B ? n_train - b0 : B;
-            for (int64_t r = 0; r < b; r++) {
-                int64_t k = idx[b0 + r];
-                memcpy(xb + r * d, X->data + k * d, sizeof(float) * (size_t)d);
-                yb[r] = y->data[k];
-            }
+            const nn_gather gat = {X->data, y->data, idx + b0}; /* copied into xb, yb by the shards */
             int64_t c = 0;
             double l = 0;
-            if ((st = run_batch(net, xb, yb, b, 1, 1, 1, 0, o->seed, NULL, &l, &c))) break;
+            if ((st = run_batch(net, &gat, xb, yb, b, 1, 1, 1, 0, o->seed, NULL, &l, &c))) break;
             lsum += l;
             right += c;
             h->run_loss = lsum / (double)(b0 + b);
