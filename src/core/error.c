@@ -8,11 +8,17 @@
 
 static _Thread_local char errmsg[ML_ERRMSG_MAX];
 
+/* A message cut to fit ends in "..." so that nobody reads it as whole. */
+static void mark_cut(int written)
+{
+    if (written >= (int)sizeof errmsg) memcpy(errmsg + sizeof errmsg - 4, "...", 4);
+}
+
 ml_status ml_fail(ml_status code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(errmsg, sizeof errmsg, fmt, ap);
+    mark_cut(vsnprintf(errmsg, sizeof errmsg, fmt, ap));
     va_end(ap);
     return code;
 }
@@ -21,7 +27,7 @@ ml_status ml_fail_prefix(ml_status code, const char *prefix)
 {
     char old[ML_ERRMSG_MAX];
     memcpy(old, errmsg, sizeof old);
-    snprintf(errmsg, sizeof errmsg, "%s: %s", prefix, old[0] ? old : ml_status_str(code));
+    mark_cut(snprintf(errmsg, sizeof errmsg, "%s: %s", prefix, old[0] ? old : ml_status_str(code)));
     return code;
 }
 

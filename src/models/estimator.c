@@ -338,6 +338,10 @@ ml_status ml_estimator_get_attr(const ml_estimator *e, const char *name, ml_valu
 /* ---- files: kind "estimator", sections "class", "param.<name>", "n_features_in",
  * "n_classes", then the class's own ---- */
 
+/* The longest string parameter a file holds (a pipeline's "steps" is at most
+ * 2 KB); saving refuses longer ones, so that whatever is saved loads. */
+#define ML_PARAM_STR_MAX 65536
+
 static ml_status save_param(ml_mfile_w *w, const char *name, const ml_value *v)
 {
     char key[128];
@@ -356,6 +360,9 @@ static ml_status save_param(ml_mfile_w *w, const char *name, const ml_value *v)
     }
     case ML_VAL_STR: {
         size_t n = strlen(v->str);
+        if (n > ML_PARAM_STR_MAX)
+            return ml_fail(ML_EINVAL, "parameter '%s' is %zu characters long, more than a model file keeps (%d)", name,
+                           n, ML_PARAM_STR_MAX);
         unsigned char *s = malloc(n + 1);
         if (!s) return ml_fail(ML_ENOMEM, "out of memory");
         s[0] = tag;
@@ -430,7 +437,7 @@ ml_status ml_estimator_load(const char *path, ml_estimator **out)
         size_t n;
         const unsigned char *d = ml_mfile_get(r, key, &n);
         ml_value v = ml_none();
-        char sbuf[256];
+        char *sbuf = NULL; /* a string parameter's text */
         if (!d) {
             snprintf(key, sizeof key, "tparam.%s", cls->params[i]);
             if (!ml_mfile_get(r, key, NULL)) continue; /* a parameter newer than the file: keep the default */
@@ -444,7 +451,13 @@ ml_status ml_estimator_load(const char *path, ml_estimator **out)
             for (int k = 0; k < 8; k++) u |= (uint64_t)d[1 + k] << (8 * k);
             v.kind = d[0];
             memcpy(&v.num, &u, 8);
-        } else if (n >= 1 && d[0] == ML_VAL_STR && n - 1 < sizeof sbuf) {
+        } else if (n >= 1 && d[0] == ML_VAL_STR && n - 1 <= ML_PARAM_STR_MAX) {
+            /* as long as it was written: a pipeline's "steps" is the
+             * description of every step, and may run to kilobytes */
+            if (!(sbuf = malloc(n))) {
+                st = ml_fail(ML_ENOMEM, "%s: out of memory", path);
+                break;
+            }
             memcpy(sbuf, d + 1, n - 1);
             sbuf[n - 1] = 0;
             for (char *c = sbuf; *c; c++) /* may be quoted in a message: one line */
@@ -457,6 +470,7 @@ ml_status ml_estimator_load(const char *path, ml_estimator **out)
         }
         st = class_set(e, cls->params[i], &v);
         if (v.kind == ML_VAL_TENSOR) ml_tensor_free(v.tensor);
+        free(sbuf);
         if (st) ml_fail_prefix(st, path);
     }
     int64_t nf = 0, nc = 0;

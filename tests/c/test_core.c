@@ -229,13 +229,39 @@ static void test_strbuf(void **s)
     assert_null(b.s);
 }
 
+/* Error messages: a prefix goes in front; one too long for the buffer is cut
+ * and ends in "..." */
+static void test_error_messages(void **s)
+{
+    (void)s;
+    assert_int_equal(ml_fail(ML_EINVAL, "n_neighbors must be at least 1, got %d", 0), ML_EINVAL);
+    assert_int_equal(ml_fail_prefix(ML_EINVAL, "KNeighborsClassifier"), ML_EINVAL);
+    assert_string_equal(ml_last_error(), "KNeighborsClassifier: n_neighbors must be at least 1, got 0");
+    ml_clear_error();
+    ml_fail_prefix(ML_ENOMEM, "fit");
+    assert_string_equal(ml_last_error(), "fit: out of memory");
+    char path[3000];
+    memset(path, 'a', sizeof path - 1);
+    path[sizeof path - 1] = '\0';
+    ml_fail(ML_EIO, "%s: cannot open", path);
+    size_t n = strlen(ml_last_error());
+    assert_true(n > 1000 && n < sizeof path);
+    assert_string_equal(ml_last_error() + n - 4, "a...");
+    ml_fail(ML_EIO, "short");
+    ml_fail_prefix(ML_EIO, path);
+    n = strlen(ml_last_error());
+    assert_string_equal(ml_last_error() + n - 3, "...");
+    ml_clear_error();
+    assert_string_equal(ml_last_error(), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tensor_views), cmocka_unit_test(test_tensor_ops),
         cmocka_unit_test(test_rng),          cmocka_unit_test(test_parallel_and_gemm),
         cmocka_unit_test(test_progress),     cmocka_unit_test(test_atomic_file),
-        cmocka_unit_test(test_strbuf),
+        cmocka_unit_test(test_strbuf),       cmocka_unit_test(test_error_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -241,6 +241,53 @@ static void test_pipeline(void **s)
 }
 
 
+/* A pipeline whose description ("steps") runs past a few hundred characters
+ * loads again once saved (the loader took string parameters of at most 255
+ * bytes: found by fuzz_modelfile). */
+static void test_pipeline_long_description(void **s)
+{
+    (void)s;
+    sup_data d;
+    assert_int_equal(sup_load(&d), 0);
+    ml_estimator *steps[3] = {sup_new("PCA"), sup_new("PCA"), sup_new("GaussianNB")};
+    if (!steps[0]) {
+        for (int i = 1; i < 3; i++) ml_estimator_free(steps[i]);
+        sup_free(&d);
+        skip();
+    }
+    char n0[121], n1[121], n2[121];
+    memset(n0, 'a', 120), memset(n1, 'b', 120), memset(n2, 'c', 120);
+    n0[120] = n1[120] = n2[120] = 0;
+    const char *names[] = {n0, n1, n2};
+    ml_estimator *p;
+    assert_int_equal(ml_pipeline_new(names, steps, 3, &p), ML_OK);
+    char key[200];
+    snprintf(key, sizeof key, "%s__n_components", n0);
+    assert_int_equal(sup_set_num(p, key, 30), ML_OK);
+    snprintf(key, sizeof key, "%s__n_components", n1);
+    assert_int_equal(sup_set_num(p, key, 12), ML_OK);
+    assert_int_equal(ml_estimator_fit(p, d.Xtr, d.ytr, NULL), ML_OK);
+    ml_value v;
+    assert_int_equal(ml_estimator_get_param(p, "steps", &v), ML_OK);
+    char before[2048];
+    snprintf(before, sizeof before, "%s", v.str);
+    assert_true(strlen(before) > 400);
+    char *path = sup_tmpfile();
+    assert_int_equal(ml_estimator_save(p, path), ML_OK);
+    ml_estimator *l;
+    assert_int_equal(ml_estimator_load(path, &l), ML_OK);
+    assert_int_equal(ml_estimator_get_param(l, "steps", &v), ML_OK);
+    assert_string_equal(v.str, before);
+    ml_tensor *a, *b;
+    assert_int_equal(ml_estimator_predict(p, d.Xte, &a), ML_OK);
+    assert_int_equal(ml_estimator_predict(l, d.Xte, &b), ML_OK);
+    assert_int_equal(ml_tensor_count_equal(a, b), d.Xte->shape[0]);
+    ml_tensor_free(a), ml_tensor_free(b);
+    unlink(path);
+    ml_estimator_free(l), ml_estimator_free(p);
+    sup_free(&d);
+}
+
 /* PCA then SVC, on 900 digit rows. */
 static ml_estimator *pca_svc(int n_components)
 {
@@ -399,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_stratified),
         cmocka_unit_test(test_cross_val_and_grid),
         cmocka_unit_test(test_pipeline),
+        cmocka_unit_test(test_pipeline_long_description),
         cmocka_unit_test(test_parallel_search_identical),
         cmocka_unit_test(test_parallel_search_errors),
     };
