@@ -8,7 +8,7 @@ local ml = require "mnistlab"
 
 local ds = ml.load("mnist", {subset = "test"})
 local X, y = ds.X:flatten(), ds.y           -- 10000 x 784, labels 0..9
--- Distances on 50 components instead of 784 pixels: faster, and mostly noise is lost.
+-- Distances on 50 components instead of 784 pixels: faster, and what PCA drops is mostly noise.
 local Z = ml.PCA{n_components = 50}:fit_transform(X)
 
 -- KMeans: 10 centres, 4 starts from k-means++ (the best inertia wins).

@@ -33,5 +33,5 @@ print(("L1, C 0.1: converged %s, train accuracy %.4f, test accuracy %.4f"):forma
   tostring(l1.converged), l1:score(Xtr, ytr), l1:score(Xte, yte)))
 print(("weights exactly zero: L1 %d of %d, L2 %d"):format(zeros(l1), l1.coef:numel(), zeros(l2b)))
 
--- The weights of class 0 as an image: orange pixels vote for a 0, blue against.
+-- The weights of class 0 as an image (in colour: orange pixels vote for a 0, blue ones against).
 ml.digit(l1.coef[1]:reshape{28, 28}, {title = "L1 weights of class 0"})
