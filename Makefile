@@ -110,17 +110,28 @@ run: deps all
 	$(PROGRAM)
 
 # ---- tests ----
-$(BUILD)/tests/%: tests/c/%.c $(TEST_HELPERS) $(STATIC)
+# Shared test sources are objects of their own: a program built from one .c
+# file gets a whole dependency file (-MMD with several sources keeps only the
+# last one's, and a test then missed a change to what its own file includes).
+TEST_HELPER_OBJ := $(TEST_HELPERS:tests/c/helpers/%.c=$(BUILD)/tests/helpers/%.o)
+$(BUILD)/tests/helpers/%.o: tests/c/helpers/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(call pc_cflags,cmocka) -o $@ $< $(TEST_HELPERS) $(WHOLE_STATIC) \
+	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(call pc_cflags,cmocka) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/c/%.c $(TEST_HELPER_OBJ) $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) $(call pc_cflags,cmocka) -o $@ $< $(TEST_HELPER_OBJ) $(WHOLE_STATIC) \
 	  $(call pc_libs,cmocka) $(LIB_LIBS)
 
 # Fuzz harnesses also build as plain programs that replay their corpora (tests/sh/fuzz_replay.sh).
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BIN  := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
-$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(STATIC)
+$(BUILD)/tests/replay_main.o: tests/fuzz/replay_main.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) -o $@ $< tests/fuzz/replay_main.c $(WHOLE_STATIC) $(LIB_LIBS)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c $(BUILD)/tests/replay_main.o $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) -o $@ $< $(BUILD)/tests/replay_main.o $(WHOLE_STATIC) $(LIB_LIBS)
 
 # C tests of the Lua layer (test_lua_*.c) also link the bindings and liblua.
 $(BUILD)/tests/test_lua_%: tests/c/test_lua_%.c $(LUA_OBJ) $(STATIC)

@@ -129,8 +129,16 @@ static int count_lines(const char *s, size_t a, size_t b)
 ml_status nb_parse(notebook *nb, const char *s, size_t n)
 {
     memset(nb, 0, sizeof *nb);
-    const char *nl = memchr(s, '\n', n);
-    nb->crlf = nl && nl > s && nl[-1] == '\r';
+    /* New lines are written in the file's dominant line ending: CRLF when
+     * more lines end in it than in a bare LF.  (Not the first line's: a cell
+     * left open on a lone CR, closed with LF, would make its first line CRLF
+     * and the next read would switch every line written after it.) */
+    size_t lines = 0, crlf = 0;
+    for (const char *p = s, *end = s + n; (p = memchr(p, '\n', (size_t)(end - p))); p++) {
+        lines++;
+        crlf += p > s && p[-1] == '\r';
+    }
+    nb->crlf = crlf > lines - crlf;
     size_t pos = 0, prose = 0;
     int line = 1; /* line number of `prose` */
     while (pos < n) {

@@ -124,6 +124,15 @@ static void test_output_edge_cases(void **st)
     assert_string_equal(a, "```lua\r\nprint(1)\r\n```\r\n\r\n```output mnistlab\r\na\r\nb\r\n```\r\n");
     free(a);
     nb_free(&nb);
+    /* mixed line ends: new text follows the more common one, not the first
+     * line's */
+    s = "```lua\r\nprint(1)\n```\n";
+    assert_int_equal(nb_parse(&nb, s, strlen(s)), ML_OK);
+    assert_int_equal(nb_set_output(&nb, 0, "a\n", 2), ML_OK);
+    a = ser(&nb);
+    assert_string_equal(a, "```lua\r\nprint(1)\n```\n\n```output mnistlab\na\n```\n");
+    free(a);
+    nb_free(&nb);
     /* no final newline, and an unterminated cell: closed before its output */
     s = "```lua\nprint(1)";
     assert_int_equal(nb_parse(&nb, s, strlen(s)), ML_OK);
