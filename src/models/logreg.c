@@ -12,6 +12,12 @@
 #include "data/split.h"
 
 #define LR_BLOCK 32 /* rows per fused block: X block stays in cache between the two products */
+/* The rows are summed in a fixed number of groups, each into its own partial
+ * gradient, and the groups are added in order: the loss and gradient, hence
+ * the iterations and the weights, are the same whatever the thread count
+ * (partial sums per thread made them depend on it).  12 divides evenly among
+ * 1, 2, 3, 4 and 6 threads. */
+#define LR_GROUPS 12
 
 static const char *const lr_params[] = {"penalty", "C", "max_iter", "tol", "fit_intercept", "solver", NULL};
 static const char *const lr_attrs[] = {"coef", "intercept", "n_iter", "converged", "loss", NULL};
@@ -80,10 +86,10 @@ typedef struct lr_ctx {
     int K, M;        /* classes, score columns (1 when K == 2) */
     const float *W;  /* M x d */
     const float *b;  /* M */
-    int nthreads;
-    float *G;        /* per worker: M*d + M */
+    int64_t nvar;    /* M*d + M */
+    float *G;        /* per group: M*d + M */
     float *Z;        /* per worker: LR_BLOCK * M */
-    double *loss;    /* per worker */
+    double *loss;    /* per group */
 } lr_ctx;
 
 /* Softmax over one row of scores z (M columns; with M == 1 the logits are
@@ -114,13 +120,14 @@ static double row_residual(float *z, int M, int y)
     return l;
 }
 
-static void lr_worker(void *arg, int64_t begin, int64_t end, int w)
+/* One group of blocks of rows into its own partial loss and gradient. */
+static void lr_group(lr_ctx *c, int g, float *Z)
 {
-    lr_ctx *c = arg;
     int M = c->M;
     int64_t d = c->d;
-    float *G = c->G + (size_t)w * (size_t)(M * d + M);
-    float *Z = c->Z + (size_t)w * LR_BLOCK * (size_t)M;
+    int64_t nblocks = (c->n + LR_BLOCK - 1) / LR_BLOCK;
+    int64_t begin = nblocks * g / LR_GROUPS, end = nblocks * (g + 1) / LR_GROUPS;
+    float *G = c->G + (size_t)g * (size_t)c->nvar;
     double loss = 0; /* G was zeroed by the caller */
     for (int64_t blk = begin; blk < end; blk++) {
         int64_t r0 = blk * LR_BLOCK;
@@ -135,7 +142,13 @@ static void lr_worker(void *arg, int64_t begin, int64_t end, int w)
         }
         ml_gemm(1, 0, M, d, B, 1.0f, Z, M, Xb, d, 1.0f, G, d);
     }
-    c->loss[w] = loss;
+    c->loss[g] = loss;
+}
+
+static void lr_worker(void *arg, int64_t begin, int64_t end, int w)
+{
+    lr_ctx *c = arg;
+    for (int64_t g = begin; g < end; g++) lr_group(c, (int)g, c->Z + (size_t)w * LR_BLOCK * (size_t)c->M);
 }
 
 typedef struct lr_opt {
@@ -162,16 +175,14 @@ static lbfgsfloatval_t lr_evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfl
         for (int k = 0; k < c->M; k++) o->Wf[nw + k] = 0;
     c->W = o->Wf;
     c->b = o->Wf + nw;
+    memset(c->G, 0, sizeof(float) * (size_t)o->nvar * LR_GROUPS);
+    /* small problems stay on one thread: a group of at least 4 blocks each */
     int64_t nblocks = (c->n + LR_BLOCK - 1) / LR_BLOCK;
-    for (int t = 0; t < c->nthreads; t++) {
-        c->loss[t] = 0;
-        memset(c->G + (size_t)t * (size_t)(o->nvar), 0, sizeof(float) * (size_t)o->nvar);
-    }
-    ml_parallel_for(nblocks, 4, lr_worker, c);
+    ml_parallel_for(LR_GROUPS, nblocks >= 4 * LR_GROUPS ? 1 : LR_GROUPS, lr_worker, c);
     double f = 0;
-    for (int t = 0; t < c->nthreads; t++) f += c->loss[t];
+    for (int t = 0; t < LR_GROUPS; t++) f += c->loss[t];
     for (int i = 0; i < n; i++) g[i] = 0;
-    for (int t = 0; t < c->nthreads; t++) {
+    for (int t = 0; t < LR_GROUPS; t++) {
         const float *Gt = c->G + (size_t)t * (size_t)o->nvar;
         for (int i = 0; i < o->nvar; i++) g[i] += Gt[i];
     }
@@ -261,12 +272,12 @@ static ml_status lr_fit(ml_estimator *e, const ml_tensor *X, const ml_tensor *y,
     o.c.d = d;
     o.c.K = K;
     o.c.M = M;
-    o.c.nthreads = nth;
+    o.c.nvar = nvar;
     int32_t *yi = malloc(sizeof(int32_t) * (size_t)n);
     o.Wf = malloc(sizeof(float) * (size_t)nvar);
-    o.c.G = malloc(sizeof(float) * (size_t)nvar * (size_t)nth);
+    o.c.G = malloc(sizeof(float) * (size_t)nvar * LR_GROUPS);
     o.c.Z = malloc(sizeof(float) * LR_BLOCK * (size_t)M * (size_t)nth);
-    o.c.loss = calloc((size_t)nth, sizeof(double));
+    o.c.loss = calloc(LR_GROUPS, sizeof(double));
     lbfgsfloatval_t *x = lbfgs_malloc(npad);
     m->coef = ml_tensor_new2(M, d);
     m->intercept = ml_tensor_new1(M);

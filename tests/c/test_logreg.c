@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/blas.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "models/estimator.h"
@@ -195,6 +196,43 @@ static void test_save_load(void **s)
     ml_estimator_free(e), ml_estimator_free(f);
 }
 
+/* The same data gives the same weights, bit for bit, and the same number of
+ * iterations whatever the thread count (rows are summed in fixed groups). */
+static void fit_with_threads(int threads, const char *penalty, const ml_tensor *X, const ml_tensor *y, float *coef,
+                             int *n_iter)
+{
+    int keep = ml_get_threads();
+    ml_set_threads(threads);
+    ml_estimator *e = make(penalty, 0.5, 200, 1e-6);
+    assert_int_equal(ml_estimator_fit(e, X, y, NULL), ML_OK);
+    ml_set_threads(keep);
+    const ml_logreg *m = (const ml_logreg *)e;
+    memcpy(coef, m->coef->data, sizeof(float) * (size_t)ml_tensor_numel(m->coef));
+    ml_value v;
+    assert_int_equal(ml_estimator_get_attr(e, "n_iter", &v), ML_OK);
+    *n_iter = (int)v.num;
+    ml_estimator_free(e);
+}
+
+static void test_same_weights_any_threads(void **s)
+{
+    (void)s;
+    ml_tensor *X, *y;
+    blobs(4000, 40, 5, 11, &X, &y); /* 125 blocks of rows: every thread count below runs in parallel */
+    const char *penalties[] = {"l2", "l1"};
+    for (int p = 0; p < 2; p++) {
+        float a[5 * 40], b[5 * 40];
+        int ia, ib;
+        fit_with_threads(1, penalties[p], X, y, a, &ia);
+        for (int t = 2; t <= 4; t++) {
+            fit_with_threads(t, penalties[p], X, y, b, &ib);
+            assert_int_equal(ia, ib);
+            assert_memory_equal(a, b, sizeof a);
+        }
+    }
+    ml_tensor_free(X), ml_tensor_free(y);
+}
+
 static void test_bad_input(void **s)
 {
     (void)s;
@@ -241,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_l2_multinomial_optimal), cmocka_unit_test(test_l2_binary_optimal),
         cmocka_unit_test(test_l1_sparse_and_optimal),  cmocka_unit_test(test_max_iter_warning),
         cmocka_unit_test(test_save_load),              cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_same_weights_any_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
