@@ -870,7 +870,12 @@ static void k_quit(app *a)
 {
     if (a->nb.dirty) {
         char q[600];
-        snprintf(q, sizeof q, " Save changes to %s before quitting? y: save, n: quit without saving, c: cancel", a->path);
+        if (a->builtin && !a->path_owned) /* the first save asks for a copy's name: say so */
+            snprintf(q, sizeof q, " Save your outputs in a copy of the lab before quitting? y: name the copy, n: quit "
+                                  "without saving, c: cancel");
+        else
+            snprintf(q, sizeof q, " Save changes to %s before quitting? y: save, n: quit without saving, c: cancel",
+                     a->path);
         int r = ask(a, q);
         if (r == 'c') {
             set_status(a, "not quitting");

@@ -42,6 +42,15 @@ keys full Enter
 check "the copy of a lab nothing ran has the same bytes" 'wait_for full "saved mnist-lab.md" && cmp -s "$TMP/mnist-lab.md" "$LAB"'
 keys full q
 check "q quits at once when nothing changed" 'wait_for full "EXITED 0"'
+start full2 80 24 "'$MNISTLAB'"
+wait_for full2 "1\. The data" > /dev/null
+keys full2 Tab r
+wait_for full2 "ran cell 1" 20 > /dev/null
+keys full2 q
+check "q on the built-in lab with outputs offers a copy, not the shipped file" \
+    'wait_for full2 "Save your outputs in a copy of the lab before quitting" && ! grep -q "Save changes to" "$TMP/pane"'
+keys full2 n
+check "n then quits without saving" 'wait_for full2 "EXITED 0"'
 
 # ---- section 1 at 80x24 and at 200x50: digit grid, counts ----
 # (the later sections train models: too slow to run in a test)
