@@ -242,6 +242,26 @@ ml_tensor *ml_tensor_flatten_rows(const ml_tensor *t)
     return view(t, 2, shape, t->data);
 }
 
+ml_tensor *ml_tensor_copy_cols(const ml_tensor *t, int64_t start, int64_t count)
+{
+    if (t->ndim != 2) {
+        ml_fail(ML_EINVAL, "columns need a 2-D tensor (rows x columns), this one has %d dimension%s", t->ndim,
+                t->ndim == 1 ? "" : "s");
+        return NULL;
+    }
+    int64_t n = t->shape[0], k = t->shape[1];
+    if (start < 0 || count < 0 || start + count > k) {
+        ml_fail(ML_EINVAL, "columns %lld..%lld out of range (the tensor has %lld columns)", (long long)start + 1,
+                (long long)(start + count), (long long)k);
+        return NULL;
+    }
+    int64_t shape[2] = {n, count};
+    ml_tensor *c = ml_tensor_empty(2, shape);
+    if (!c) return NULL;
+    for (int64_t i = 0; i < n; i++) memcpy(c->data + i * count, t->data + i * k + start, (size_t)count * sizeof(float));
+    return c;
+}
+
 ml_tensor *ml_tensor_clone(const ml_tensor *t)
 {
     ml_tensor *c = ml_tensor_empty(t->ndim, t->shape);

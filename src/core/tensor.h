@@ -57,6 +57,8 @@ ml_tensor *ml_tensor_flatten_rows(const ml_tensor *t);
 
 /* Copies. */
 ml_tensor *ml_tensor_clone(const ml_tensor *t);
+/* Columns [start, start + count) of a 2-D tensor (rows x count), 0-based. */
+ml_tensor *ml_tensor_copy_cols(const ml_tensor *t, int64_t start, int64_t count);
 /* Rows idx[0..n-1] of t, in that order. */
 ml_tensor *ml_tensor_take_rows(const ml_tensor *t, const int64_t *idx, int64_t n);
 /* Rows of a and then rows of b (same row shape). */

@@ -254,6 +254,30 @@ static int m_rows(lua_State *L)
     return 1;
 }
 
+/* t:col(j): column j (from 1) of a 2-D tensor as a 1-D copy; t:cols(a [, b]):
+ * columns a..b as a rows x (b - a + 1) copy (the first components of a PCA). */
+static int m_col(lua_State *L)
+{
+    ml_tensor *t = mlua_check_tensor(L, 1);
+    lua_Integer j = luaL_checkinteger(L, 2);
+    ml_tensor *c = ml_tensor_copy_cols(t, (int64_t)j - 1, 1);
+    if (!c) return mlua_fail(L);
+    c->ndim = 1;
+    mlua_push_tensor(L, c, 1);
+    return 1;
+}
+
+static int m_cols(lua_State *L)
+{
+    ml_tensor *t = mlua_check_tensor(L, 1);
+    lua_Integer a = luaL_checkinteger(L, 2);
+    lua_Integer b = luaL_optinteger(L, 3, t->ndim == 2 ? t->shape[1] : a);
+    ml_tensor *c = ml_tensor_copy_cols(t, (int64_t)a - 1, b >= a - 1 ? (int64_t)(b - a + 1) : -1);
+    if (!c) return mlua_fail(L);
+    mlua_push_tensor(L, c, 1);
+    return 1;
+}
+
 static int m_reshape(lua_State *L)
 {
     ml_tensor *t = mlua_check_tensor(L, 1);
@@ -557,7 +581,8 @@ static int mm_newindex(lua_State *L)
 
 static const luaL_Reg methods[] = {
     {"shape", m_shape}, {"size", m_size},       {"dim", m_dim},         {"numel", m_numel},
-    {"rows", m_rows},   {"reshape", m_reshape}, {"flatten", m_flatten}, {"clone", m_clone},
+    {"rows", m_rows},   {"col", m_col},         {"cols", m_cols},
+    {"reshape", m_reshape}, {"flatten", m_flatten}, {"clone", m_clone},
     {"totable", m_totable}, {"sum", m_sum},     {"mean", m_mean},       {"min", m_min},
     {"max", m_max},     {"argmax", m_argmax},   {"eq", m_eq},           {NULL, NULL}};
 

@@ -71,6 +71,21 @@ describe("mnist", function()
 end)
 
 describe("tensors", function()
+  it("give columns as copies: col(j) 1-D, cols(a, b) 2-D, with clear errors", function()
+    local t = ml.tensor{{1, 2, 3}, {4, 5, 6}}
+    assert.are.same({2, 5}, t:col(2):totable())
+    assert.are.same({{2, 3}, {5, 6}}, t:cols(2):totable())
+    assert.are.same({{1, 2}, {4, 5}}, t:cols(1, 2):totable())
+    assert.are.same({2, 0}, {t:cols(3, 2):shape()})
+    local c = t:col(1)
+    c[1] = 100
+    assert.are.equal(1, t[1][1]) -- a copy, not a view
+    assert.has_error(function() t:col(4) end, "columns 4..4 out of range (the tensor has 3 columns)")
+    assert.has_error(function() t:cols(0, 2) end, "columns 0..2 out of range (the tensor has 3 columns)")
+    assert.has_error(function() ml.tensor{1, 2}:col(1) end,
+                     "columns need a 2-D tensor (rows x columns), this one has 1 dimension")
+  end)
+
   it("are built from tables and reduce", function()
     local t = ml.tensor{{1, 2, 3}, {4, 5, 6}}
     assert.are.same({2, 3}, {t:shape()})
