@@ -706,8 +706,18 @@ static int l_confusion_matrix(lua_State *L)
     return 1;
 }
 
+/* A report's __tostring: its text, so that print(report) prints what
+ * scikit-learn's print(classification_report(...)) does. */
+static int report_tostring(lua_State *L)
+{
+    lua_getfield(L, 1, "text");
+    if (!lua_isstring(L, -1)) lua_pushliteral(L, "classification report");
+    return 1;
+}
+
 /* ml.classification_report(y_true, y_pred [, {target_names = {...}, digits = 2}])
- *   -> {[label] = {precision=, recall=, f1=, support=}, accuracy=, macro_avg={...}, weighted_avg={...}}, text */
+ *   -> {[label] = {precision=, recall=, f1=, support=}, accuracy=, macro_avg={...}, weighted_avg={...},
+ *       text = scikit-learn's text}, printed as its text */
 static int l_classification_report(lua_State *L)
 {
     ml_tensor *a = mlua_check_tensor_like(L, 1);
@@ -775,9 +785,15 @@ static int l_classification_report(lua_State *L)
         lua_setfield(L, -2, avg[k]);
     }
     lua_pushstring(L, text);
+    lua_setfield(L, -2, "text");
     free(text);
     ml_class_report_free(&r);
-    return 2;
+    if (luaL_newmetatable(L, "mnistlab.classification_report")) {
+        lua_pushcfunction(L, report_tostring);
+        lua_setfield(L, -2, "__tostring");
+    }
+    lua_setmetatable(L, -2);
+    return 1;
 }
 
 static const luaL_Reg functions[] = {{"KFold", l_kfold},
