@@ -20,6 +20,7 @@
 typedef struct lchart {
     ml_text t;
     int live;
+    int shown; /* drawn in the output once already */
 } lchart;
 
 /* ---- Chart userdata ---- */
@@ -28,11 +29,18 @@ static lchart *new_chart(lua_State *L)
     lchart *c = lua_newuserdatauv(L, sizeof *c, 0);
     ml_text_init(&c->t);
     c->live = 1;
+    c->shown = 0;
     luaL_setmetatable(L, MLUA_CHART);
     return c;
 }
 
 static lchart *check_chart(lua_State *L, int i) { return luaL_checkudata(L, i, MLUA_CHART); }
+
+int mlua_is_shown_chart(lua_State *L, int idx)
+{
+    const lchart *c = luaL_testudata(L, idx, MLUA_CHART);
+    return c && c->shown;
+}
 
 static int chart_gc(lua_State *L)
 {
@@ -79,6 +87,7 @@ static int chart_show(lua_State *L)
 {
     lchart *c = check_chart(L, 1);
     mlua_show(L, &c->t);
+    c->shown = 1;
     lua_settop(L, 1);
     return 1;
 }
@@ -162,7 +171,10 @@ static void read_opts(lua_State *L, int t, popts *p)
 /* Shows (unless show = false) and leaves the Chart on the stack. */
 static int finish(lua_State *L, lchart *c, const popts *p)
 {
-    if (p->show) mlua_show(L, &c->t);
+    if (p->show) {
+        mlua_show(L, &c->t);
+        c->shown = 1;
+    }
     return 1;
 }
 

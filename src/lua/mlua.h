@@ -84,6 +84,9 @@ void mlua_show(lua_State *L, const struct ml_text *t);
  * the running cell (redrawn in place in the TUI).  Without a sink that can
  * replace, it is shown like any picture. */
 void mlua_show_keyed(lua_State *L, const char *key, const struct ml_text *t);
+/* Is the value at idx a Chart that has been shown already?  (A prompt that
+ * prints an expression's values skips it: the picture is on screen once.) */
+int mlua_is_shown_chart(lua_State *L, int idx);
 
 /* ---- a line redrawn in place on the terminal (fit's Keras-like progress) ----
  * A host whose output reaches a terminal as it is written registers one;

@@ -723,6 +723,11 @@ nb_run_status nb_runner_run(nb_runner *r, const char *code, size_t n, const char
                 nb_output_note(out, "[mnistlab: this cell stopped the garbage collector (collectgarbage \"stop\"); "
                                     "it runs again for the next cells]\n");
         }
+        /* values to print: a picture the call has just drawn is not drawn
+         * a second time (ml.digit(x) at the prompt) */
+        if (st == LUA_OK && values)
+            for (int i = lua_gettop(L); i > base + 1; i--)
+                if (mlua_is_shown_chart(L, i)) lua_remove(L, i);
         if (st == LUA_OK && values && lua_gettop(L) > base + 1) {
             int nres = lua_gettop(L) - base - 1;
             lua_getglobal(L, "print");

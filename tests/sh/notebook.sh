@@ -146,6 +146,13 @@ printf 'error("script failure")\n' > "$TMP/e.lua"
 expect_fail_with "a failing script exits non-zero with its message" "e.lua:1: script failure" "$MNISTLAB" "$TMP/e.lua"
 printf 'x = 20\nx * 2 + 2\nfor i = 1, 2 do\n  print("loop", i)\nend\n' | "$MNISTLAB" -i > "$TMP/repl.out" 2>&1
 check "mnistlab -i: expressions print, statements span lines" '[ "$(cat "$TMP/repl.out")" = "$(printf "42\nloop\t1\nloop\t2")" ]'
+printf 'd = ml.load("mnist")\nml.digit(d.X[1])\nc = ml.bar({1, 2}, {show = false})\n' > "$TMP/pic.lua"
+"$MNISTLAB" --ascii "$TMP/pic.lua" > "$TMP/pic.out" 2>&1
+"$MNISTLAB" -i --ascii < "$TMP/pic.lua" > "$TMP/repl2.out" 2>&1
+printf 'c\n' | cat "$TMP/pic.lua" - | "$MNISTLAB" -i --ascii > "$TMP/repl3.out" 2>&1
+check "mnistlab -i: a picture a call drew is not printed again as its value; one not shown yet is" \
+    '[ -s "$TMP/pic.out" ] && cmp -s "$TMP/pic.out" "$TMP/repl2.out" &&
+     [ "$(grep -c "#####" "$TMP/repl3.out")" -ge 2 ] && [ "$(grep -c "#####" "$TMP/repl2.out")" = 0 ]'
 expect_fail_with "run without a notebook" "expected a notebook" "$MNISTLAB" run
 expect_fail_with "run on a missing notebook names it" "nope.md" "$MNISTLAB" run "$TMP/nope.md"
 expect_fail_with "an unknown option is refused" "unknown option '--frobnicate'" "$MNISTLAB" --frobnicate
