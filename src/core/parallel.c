@@ -145,3 +145,23 @@ void ml_parallel_for(int64_t n, int64_t min_chunk, ml_task_fn fn, void *ctx)
     openblas_set_num_threads(threads);
     pthread_mutex_unlock(&job_mu);
 }
+
+typedef struct {
+    int64_t n;
+    ml_group_fn fn;
+    void *ctx;
+} groups_ctx;
+
+static void groups_task(void *vctx, int64_t begin, int64_t end, int worker)
+{
+    const groups_ctx *g = vctx;
+    for (int64_t i = begin; i < end; i++)
+        g->fn(g->ctx, g->n * i / ML_GROUPS, g->n * (i + 1) / ML_GROUPS, (int)i, worker);
+}
+
+void ml_parallel_groups(int64_t n, int64_t min_group, ml_group_fn fn, void *ctx)
+{
+    if (n <= 0) return;
+    groups_ctx g = {n, fn, ctx};
+    ml_parallel_for(ML_GROUPS, n >= min_group * ML_GROUPS ? 1 : ML_GROUPS, groups_task, &g);
+}

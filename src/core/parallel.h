@@ -15,6 +15,17 @@ typedef void (*ml_task_fn)(void *ctx, int64_t begin, int64_t end, int worker);
 /* Runs serially when n < min_chunk * 2 or one thread is set. */
 void ml_parallel_for(int64_t n, int64_t min_chunk, ml_task_fn fn, void *ctx);
 
+/* Sums that do not depend on the thread count.  [0, n) is cut into
+ * ML_GROUPS fixed ranges, whatever the thread count, and the groups are
+ * shared out among the threads: fn(ctx, begin, end, group, worker).  A loop
+ * that keeps its partial sums per group and adds them in group order gets
+ * the same bits on 1, 2 or 8 threads (partial sums per thread did not).
+ * Scratch space is per worker (worker < ml_get_threads()).  Serial when a
+ * group would hold fewer than min_group items. */
+#define ML_GROUPS 12 /* divides evenly among 1, 2, 3, 4 and 6 threads */
+typedef void (*ml_group_fn)(void *ctx, int64_t begin, int64_t end, int group, int worker);
+void ml_parallel_groups(int64_t n, int64_t min_group, ml_group_fn fn, void *ctx);
+
 /* Internal hook for blas.c: resize the pool. */
 void ml_parallel_set_size(int n);
 

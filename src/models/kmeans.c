@@ -61,14 +61,15 @@ typedef struct stats_ctx {
     const float *x;
     int64_t d;
     double *x_sq;  /* n */
-    double *part;  /* threads x 2d: column sums, sums of squares */
+    double *part;  /* groups x 2d: column sums, sums of squares */
 } stats_ctx;
 
-static void stats_task(void *vctx, int64_t b, int64_t e, int worker)
+static void stats_task(void *vctx, int64_t b, int64_t e, int group, int worker)
 {
+    (void)worker;
     stats_ctx *c = vctx;
     int64_t d = c->d;
-    double *s = c->part + (int64_t)worker * 2 * d, *s2 = s + d;
+    double *s = c->part + (int64_t)group * 2 * d, *s2 = s + d;
     for (int64_t i = b; i < e; i++) {
         const float *row = c->x + i * d;
         double q = 0;
@@ -91,19 +92,19 @@ typedef struct assign_ctx {
     const double *x_sq; /* n */
     int32_t *labels;
     float *mind;        /* n: squared distance to the nearest centre, or NULL */
-    double *sums;       /* threads x k x d, or NULL when centres are not updated */
-    int64_t *counts;    /* threads x k */
-    int64_t *changed;   /* threads */
+    double *sums;       /* groups x k x d, or NULL when centres are not updated */
+    int64_t *counts;    /* groups x k */
+    int64_t *changed;   /* groups */
     float *dots;        /* threads x KM_BLOCK x k */
 } assign_ctx;
 
-static void assign_task(void *vctx, int64_t b, int64_t e, int worker)
+static void assign_task(void *vctx, int64_t b, int64_t e, int group, int worker)
 {
     assign_ctx *a = vctx;
     int64_t d = a->d, k = a->k;
     float *dots = a->dots + (int64_t)worker * KM_BLOCK * k;
-    double *sums = a->sums ? a->sums + (int64_t)worker * k * d : NULL;
-    int64_t *counts = a->counts + (int64_t)worker * k;
+    double *sums = a->sums ? a->sums + (int64_t)group * k * d : NULL;
+    int64_t *counts = a->counts + (int64_t)group * k;
     int64_t changed = 0;
     for (int64_t r0 = b; r0 < e; r0 += KM_BLOCK) {
         int64_t rows = e - r0 < KM_BLOCK ? e - r0 : KM_BLOCK;
@@ -134,7 +135,7 @@ static void assign_task(void *vctx, int64_t b, int64_t e, int worker)
             }
         }
     }
-    a->changed[worker] += changed;
+    a->changed[group] += changed;
 }
 
 /* Workspace shared by the runs of one fit. */
@@ -146,9 +147,11 @@ typedef struct km_work {
     float *x_sqf;        /* n */
     double x_sq_total;
     double tol;          /* absolute */
-    double *tsums;       /* threads x k x d */
-    int64_t *tcounts;    /* threads x k */
-    int64_t *tchanged;   /* threads */
+    /* partial sums per group of rows (ml_parallel_groups): the same
+     * centres and inertia whatever the thread count */
+    double *tsums;       /* ML_GROUPS x k x d */
+    int64_t *tcounts;    /* ML_GROUPS x k */
+    int64_t *tchanged;   /* ML_GROUPS */
     float *dots;         /* threads x KM_BLOCK x dots_cols */
     int64_t dots_cols;   /* max(k, k-means++ trials) */
     double *sums;        /* k x d */
@@ -183,16 +186,16 @@ static int64_t assign(km_work *w, const float *centers, int32_t *labels, int wit
 {
     int64_t k = w->k, d = w->d;
     c_norms(centers, k, d, w->c_sq);
-    if (with_sums) memset(w->tsums, 0, (size_t)(w->threads * k * d) * sizeof(double));
-    memset(w->tcounts, 0, (size_t)(w->threads * k) * sizeof(int64_t));
-    memset(w->tchanged, 0, (size_t)w->threads * sizeof(int64_t));
+    if (with_sums) memset(w->tsums, 0, (size_t)(ML_GROUPS * k * d) * sizeof(double));
+    memset(w->tcounts, 0, (size_t)(ML_GROUPS * k) * sizeof(int64_t));
+    memset(w->tchanged, 0, (size_t)ML_GROUPS * sizeof(int64_t));
     assign_ctx a = {w->x,   w->n,        w->d,       w->k,       centers,   w->c_sq, w->x_sq, labels,
                     w->mind, with_sums ? w->tsums : NULL, w->tcounts, w->tchanged, w->dots};
-    ml_parallel_for(w->n, KM_BLOCK, assign_task, &a);
+    ml_parallel_groups(w->n, KM_BLOCK, assign_task, &a);
     int64_t changed = 0;
     memset(w->counts, 0, (size_t)k * sizeof(int64_t));
     if (with_sums) memset(w->sums, 0, (size_t)(k * d) * sizeof(double));
-    for (int t = 0; t < w->threads; t++) {
+    for (int t = 0; t < ML_GROUPS; t++) {
         changed += w->tchanged[t];
         for (int64_t c = 0; c < k; c++) w->counts[c] += w->tcounts[t * k + c];
         if (with_sums) {
@@ -256,15 +259,15 @@ typedef struct pot_ctx {
     int64_t trials;
     const float *cand;    /* trials x d */
     const float *cand_sq; /* trials */
-    double *part;         /* threads x trials */
+    double *part;         /* groups x trials */
 } pot_ctx;
 
-static void pot_task(void *vctx, int64_t b, int64_t e, int worker)
+static void pot_task(void *vctx, int64_t b, int64_t e, int group, int worker)
 {
     pot_ctx *c = vctx;
     const km_work *w = c->w;
     int64_t t = c->trials, d = w->d;
-    double *acc = c->part + (int64_t)worker * t;
+    double *acc = c->part + (int64_t)group * t;
     float *dots = w->dots + (int64_t)worker * KM_BLOCK * w->dots_cols;
     for (int64_t r0 = b; r0 < e; r0 += KM_BLOCK) {
         int64_t rows = e - r0 < KM_BLOCK ? e - r0 : KM_BLOCK;
@@ -300,11 +303,11 @@ static ml_status init_plusplus(km_work *w, ml_rng *rng, float *centers)
 {
     int64_t n = w->n, d = w->d, k = w->k;
     int64_t trials = 2 + (int64_t)log((double)k);
-    int threads = w->threads;
+    const int groups = ML_GROUPS;
     float *cand = malloc((size_t)(trials * d) * sizeof(float));
     float *cand_sq = malloc((size_t)trials * sizeof(float));
     int64_t *cid = malloc((size_t)trials * sizeof(int64_t));
-    double *part = malloc((size_t)(threads * trials) * sizeof(double));
+    double *part = malloc((size_t)(groups * trials) * sizeof(double));
     double *pots = malloc((size_t)trials * sizeof(double));
     if (!cand || !cand_sq || !cid || !part || !pots) {
         free(cand), free(cand_sq), free(cid), free(part), free(pots);
@@ -318,11 +321,11 @@ static ml_status init_plusplus(km_work *w, ml_rng *rng, float *centers)
     c_norms(cand, 1, d, cand_sq);
     double pot;
     {
-        memset(part, 0, (size_t)threads * sizeof(double));
+        memset(part, 0, (size_t)groups * sizeof(double));
         pot_ctx pc = {w, 1, cand, cand_sq, part};
-        ml_parallel_for(n, KM_BLOCK, pot_task, &pc);
+        ml_parallel_groups(n, KM_BLOCK, pot_task, &pc);
         pot = 0;
-        for (int t = 0; t < threads; t++) pot += part[t];
+        for (int t = 0; t < groups; t++) pot += part[t];
         for (int64_t i = 0; i < n; i++) w->closest[i] = w->cand_d[i];
     }
     for (int64_t c = 1; c < k; c++) {
@@ -337,13 +340,13 @@ static ml_status init_plusplus(km_work *w, ml_rng *rng, float *centers)
             memcpy(cand + j * d, w->x + cid[j] * d, (size_t)d * sizeof(float));
         }
         c_norms(cand, trials, d, cand_sq);
-        memset(part, 0, (size_t)(threads * trials) * sizeof(double));
+        memset(part, 0, (size_t)(groups * trials) * sizeof(double));
         pot_ctx pc = {w, trials, cand, cand_sq, part};
-        ml_parallel_for(n, KM_BLOCK, pot_task, &pc);
+        ml_parallel_groups(n, KM_BLOCK, pot_task, &pc);
         int64_t best = 0;
         for (int64_t j = 0; j < trials; j++) {
             pots[j] = 0;
-            for (int t = 0; t < threads; t++) pots[j] += part[t * trials + j];
+            for (int t = 0; t < groups; t++) pots[j] += part[t * trials + j];
             if (pots[j] < pots[best]) best = j;
         }
         pot = pots[best];
@@ -384,14 +387,14 @@ typedef struct bound_ctx {
     int first; /* no bounds yet: every row is computed */
 } bound_ctx;
 
-static void bound_flush(bound_ctx *bc, int worker, int64_t cnt)
+static void bound_flush(bound_ctx *bc, int group, int worker, int64_t cnt)
 {
     km_work *w = bc->w;
     int64_t d = w->d, k = w->k;
     int64_t *idx = w->gidx + (int64_t)worker * KM_BLOCK;
     float *dots = w->dots + (int64_t)worker * KM_BLOCK * k;
-    double *dsum = w->tsums + (int64_t)worker * k * d;
-    int64_t *dcnt = w->tcounts + (int64_t)worker * k;
+    double *dsum = w->tsums + (int64_t)group * k * d;
+    int64_t *dcnt = w->tcounts + (int64_t)group * k;
     const float *src = w->x + idx[0] * d;
     if (idx[cnt - 1] - idx[0] != cnt - 1) { /* not one run of rows: gather them */
         float *g = w->gather + (int64_t)worker * KM_BLOCK * d;
@@ -431,10 +434,10 @@ static void bound_flush(bound_ctx *bc, int worker, int64_t cnt)
         for (int64_t j = 0; j < d; j++) sn[j] += row[j];
         dcnt[best]++;
     }
-    w->tchanged[worker] += changed;
+    w->tchanged[group] += changed;
 }
 
-static void bound_task(void *vctx, int64_t b, int64_t e, int worker)
+static void bound_task(void *vctx, int64_t b, int64_t e, int group, int worker)
 {
     bound_ctx *bc = vctx;
     km_work *w = bc->w;
@@ -450,11 +453,11 @@ static void bound_task(void *vctx, int64_t b, int64_t e, int worker)
         }
         idx[cnt++] = i;
         if (cnt == KM_BLOCK) {
-            bound_flush(bc, worker, cnt);
+            bound_flush(bc, group, worker, cnt);
             cnt = 0;
         }
     }
-    if (cnt) bound_flush(bc, worker, cnt);
+    if (cnt) bound_flush(bc, group, worker, cnt);
 }
 
 /* One assignment step with bounds; w->sums/counts follow the labels.
@@ -476,13 +479,13 @@ static int64_t assign_bounded(km_work *w, const float *centers, int32_t *labels,
         }
         w->half[a] = k > 1 ? (float)(0.5 * sqrt(mn)) * (1 - KM_SLACK) : INFINITY;
     }
-    memset(w->tsums, 0, (size_t)(w->threads * k * d) * sizeof(double));
-    memset(w->tcounts, 0, (size_t)(w->threads * k) * sizeof(int64_t));
-    memset(w->tchanged, 0, (size_t)w->threads * sizeof(int64_t));
+    memset(w->tsums, 0, (size_t)(ML_GROUPS * k * d) * sizeof(double));
+    memset(w->tcounts, 0, (size_t)(ML_GROUPS * k) * sizeof(int64_t));
+    memset(w->tchanged, 0, (size_t)ML_GROUPS * sizeof(int64_t));
     bound_ctx bc = {w, centers, labels, first};
-    ml_parallel_for(w->n, KM_BLOCK, bound_task, &bc);
+    ml_parallel_groups(w->n, KM_BLOCK, bound_task, &bc);
     int64_t changed = 0;
-    for (int t = 0; t < w->threads; t++) {
+    for (int t = 0; t < ML_GROUPS; t++) {
         changed += w->tchanged[t];
         for (int64_t c = 0; c < k; c++) w->counts[c] += w->tcounts[t * k + c];
         const double *s = w->tsums + (int64_t)t * k * d;
@@ -588,9 +591,9 @@ static ml_status kmeans_fit_impl(ml_kmeans *m, const ml_tensor *X, const ml_prog
     w.threads = threads;
     w.x_sq = malloc((size_t)n * sizeof(double));
     w.x_sqf = malloc((size_t)n * sizeof(float));
-    w.tsums = malloc((size_t)(threads * k * d) * sizeof(double));
-    w.tcounts = malloc((size_t)(threads * k) * sizeof(int64_t));
-    w.tchanged = malloc((size_t)threads * sizeof(int64_t));
+    w.tsums = malloc((size_t)(ML_GROUPS * k * d) * sizeof(double));
+    w.tcounts = malloc((size_t)(ML_GROUPS * k) * sizeof(int64_t));
+    w.tchanged = malloc((size_t)ML_GROUPS * sizeof(int64_t));
     w.dots_cols = k > trials ? k : trials;
     w.dots = malloc((size_t)(threads * KM_BLOCK * w.dots_cols) * sizeof(float));
     w.sums = malloc((size_t)(k * d) * sizeof(double));
@@ -612,7 +615,7 @@ static ml_status kmeans_fit_impl(ml_kmeans *m, const ml_tensor *X, const ml_prog
     best_l = malloc((size_t)n * sizeof(int32_t));
     hist = malloc((size_t)m->max_iter * sizeof(double));
     best_h = malloc((size_t)m->max_iter * sizeof(double));
-    double *part = calloc((size_t)(threads * 2 * d), sizeof(double));
+    double *part = calloc((size_t)(ML_GROUPS * 2 * d), sizeof(double));
     if (!w.x_sq || !w.x_sqf || !w.tsums || !w.tcounts || !w.tchanged || !w.dots || !w.sums || !w.counts ||
         !w.c_sq || !w.closest || !w.cum || !w.cand_d || !w.ub || !w.lb || !w.gather || !w.gidx ||
         !w.half || !w.delta || !centers || !next || !best_c || !labels ||
@@ -622,11 +625,11 @@ static ml_status kmeans_fit_impl(ml_kmeans *m, const ml_tensor *X, const ml_prog
         goto done;
     }
     stats_ctx sc = {w.x, d, w.x_sq, part};
-    ml_parallel_for(n, 1024, stats_task, &sc);
+    ml_parallel_groups(n, 1024, stats_task, &sc);
     double var_sum = 0;
     for (int64_t j = 0; j < d; j++) {
         double s = 0, s2 = 0;
-        for (int t = 0; t < threads; t++) {
+        for (int t = 0; t < ML_GROUPS; t++) {
             s += part[(int64_t)t * 2 * d + j];
             s2 += part[(int64_t)t * 2 * d + d + j];
         }
@@ -713,8 +716,8 @@ ml_status ml_kmeans_predict(const ml_kmeans *m, const ml_tensor *X, ml_tensor **
     w.d = d;
     w.k = k;
     w.threads = threads;
-    w.tcounts = malloc((size_t)(threads * k) * sizeof(int64_t));
-    w.tchanged = malloc((size_t)threads * sizeof(int64_t));
+    w.tcounts = malloc((size_t)(ML_GROUPS * k) * sizeof(int64_t));
+    w.tchanged = malloc((size_t)ML_GROUPS * sizeof(int64_t));
     w.dots = malloc((size_t)(threads * KM_BLOCK * k) * sizeof(float));
     w.counts = malloc((size_t)k * sizeof(int64_t));
     w.c_sq = malloc((size_t)k * sizeof(float));

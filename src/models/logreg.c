@@ -12,12 +12,11 @@
 #include "data/split.h"
 
 #define LR_BLOCK 32 /* rows per fused block: X block stays in cache between the two products */
-/* The rows are summed in a fixed number of groups, each into its own partial
- * gradient, and the groups are added in order: the loss and gradient, hence
- * the iterations and the weights, are the same whatever the thread count
- * (partial sums per thread made them depend on it).  12 divides evenly among
- * 1, 2, 3, 4 and 6 threads. */
-#define LR_GROUPS 12
+/* The blocks of rows are summed in ML_GROUPS fixed groups, each into its own
+ * partial gradient, added in order: the loss and gradient, hence the
+ * iterations and the weights, are the same whatever the thread count
+ * (partial sums per thread made them depend on it). */
+#define LR_GROUPS ML_GROUPS
 
 static const char *const lr_params[] = {"penalty", "C", "max_iter", "tol", "fit_intercept", "solver", NULL};
 static const char *const lr_attrs[] = {"coef", "intercept", "n_iter", "converged", "loss", NULL};
@@ -120,14 +119,14 @@ static double row_residual(float *z, int M, int y)
     return l;
 }
 
-/* One group of blocks of rows into its own partial loss and gradient. */
-static void lr_group(lr_ctx *c, int g, float *Z)
+/* Blocks [begin, end) of rows, one group, into its own partial loss and gradient. */
+static void lr_group(void *arg, int64_t begin, int64_t end, int g, int w)
 {
+    lr_ctx *c = arg;
     int M = c->M;
     int64_t d = c->d;
-    int64_t nblocks = (c->n + LR_BLOCK - 1) / LR_BLOCK;
-    int64_t begin = nblocks * g / LR_GROUPS, end = nblocks * (g + 1) / LR_GROUPS;
     float *G = c->G + (size_t)g * (size_t)c->nvar;
+    float *Z = c->Z + (size_t)w * LR_BLOCK * (size_t)M;
     double loss = 0; /* G was zeroed by the caller */
     for (int64_t blk = begin; blk < end; blk++) {
         int64_t r0 = blk * LR_BLOCK;
@@ -143,12 +142,6 @@ static void lr_group(lr_ctx *c, int g, float *Z)
         ml_gemm(1, 0, M, d, B, 1.0f, Z, M, Xb, d, 1.0f, G, d);
     }
     c->loss[g] = loss;
-}
-
-static void lr_worker(void *arg, int64_t begin, int64_t end, int w)
-{
-    lr_ctx *c = arg;
-    for (int64_t g = begin; g < end; g++) lr_group(c, (int)g, c->Z + (size_t)w * LR_BLOCK * (size_t)c->M);
 }
 
 typedef struct lr_opt {
@@ -177,8 +170,7 @@ static lbfgsfloatval_t lr_evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfl
     c->b = o->Wf + nw;
     memset(c->G, 0, sizeof(float) * (size_t)o->nvar * LR_GROUPS);
     /* small problems stay on one thread: a group of at least 4 blocks each */
-    int64_t nblocks = (c->n + LR_BLOCK - 1) / LR_BLOCK;
-    ml_parallel_for(LR_GROUPS, nblocks >= 4 * LR_GROUPS ? 1 : LR_GROUPS, lr_worker, c);
+    ml_parallel_groups((c->n + LR_BLOCK - 1) / LR_BLOCK, 4, lr_group, c);
     double f = 0;
     for (int t = 0; t < LR_GROUPS; t++) f += c->loss[t];
     for (int i = 0; i < n; i++) g[i] = 0;

@@ -1,6 +1,7 @@
 /* mnistlab models: principal component analysis (see pca.h). */
 #include "models/pca.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "core/parallel.h"
 
 #define PCA_BLOCK 2048 /* rows centred and multiplied at a time */
+#define PCA_SLICE 8     /* blocks between two progress reports */
 
 static const char *const pca_params[] = {"n_components", "whiten", NULL};
 static const char *const pca_attrs[] = {"components",
@@ -184,10 +186,14 @@ static ml_status pca_fit_impl(ml_pca *m, const ml_tensor *X, const ml_progress *
     }
 
     /* covariance: slices of rows (progress between them), blocks of each
-     * slice shared among the threads */
-    int64_t nslices = (n + (int64_t)threads * bs * 2 - 1) / ((int64_t)threads * bs * 2);
+     * slice shared among the threads.  Blocks start at multiples of bs and
+     * slices hold PCA_SLICE whole blocks, whatever the thread count, so that
+     * every block's float update is the same on any number of threads (and
+     * their double sums are exact in practice: see cov_task) */
+    int64_t nblocks_all = (n + bs - 1) / bs;
+    int64_t nslices = (nblocks_all + PCA_SLICE - 1) / PCA_SLICE;
     for (int64_t si = 0; si < nslices; si++) {
-        int64_t r0 = n * si / nslices, r1 = n * (si + 1) / nslices;
+        int64_t r0 = si * PCA_SLICE * bs, r1 = (si + 1) * PCA_SLICE * bs < n ? (si + 1) * PCA_SLICE * bs : n;
         cov_ctx cc = {x + r0 * d, meanf, r1 - r0, d, bs, (r1 - r0 + bs - 1) / bs, 0, block, bcov, acc};
         ml_parallel_for(threads, 1, cov_task, &cc);
         if ((st = ml_progress_update(p, "pca", si + 1, nslices + 1)) != ML_OK) goto done;
@@ -226,6 +232,10 @@ static ml_status pca_fit_impl(ml_pca *m, const ml_tensor *X, const ml_progress *
      * 1e-7 of the largest, well within the 1e-5 asked of the ratios) */
     for (int64_t i = 0; i < d; i++)
         for (int64_t j = i; j < d; j++) covf[i * d + j] = covf[j * d + i] = (float)cov[i * d + j];
+    /* the eigensolver's BLAS on one thread: threaded, its results depend on
+     * the thread count (and it is a small share of the fit) */
+    int blas_threads = openblas_get_num_threads(); /* 1 already inside a parallel loop */
+    openblas_set_num_threads(1);
     lapack_int info;
     if (keig == d)
         info = LAPACKE_ssyevr(LAPACK_ROW_MAJOR, 'V', 'A', 'U', (lapack_int)d, covf, (lapack_int)d, 0, 0, 0, 0, 0.0f,
@@ -234,6 +244,7 @@ static ml_status pca_fit_impl(ml_pca *m, const ml_tensor *X, const ml_progress *
         info = LAPACKE_ssyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', (lapack_int)d, covf, (lapack_int)d, 0, 0,
                               (lapack_int)(d - keig + 1), (lapack_int)d, 0.0f, &neig, w, z, (lapack_int)keig,
                               isuppz);
+    openblas_set_num_threads(blas_threads);
     if (info != 0 || neig != keig) {
         st = ml_fail(ML_EINVAL, "PCA: the eigendecomposition failed (LAPACK ssyevr info %d)", (int)info);
         goto done;
