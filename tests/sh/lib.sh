@@ -3,6 +3,9 @@
 : "${ROOT:=$(pwd)}" "${BUILD:=build}" "${MNISTLAB:=$ROOT/$BUILD/mnistlab}"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# mnistlab's own state (recovery files of the built-in lab) stays in the test:
+# a developer's real ones must not change what a test sees
+export XDG_STATE_HOME="$TMP/state"
 
 # ok NAME COMMAND...   passes when the command exits 0
 ok() {
