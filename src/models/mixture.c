@@ -66,7 +66,7 @@ typedef struct gmm_work {
     float *W;       /* k x 2d */
     double *bias;   /* k */
     float *Y;       /* n x k: XX W^T, then responsibilities */
-    double *part;   /* threads: log-likelihood sums */
+    double *part;   /* ML_GROUPS: log-likelihood sums (the same on any thread count) */
     float *G;       /* k x 2d */
 } gmm_work;
 
@@ -93,8 +93,9 @@ typedef struct estep_ctx {
     int32_t *labels; /* or NULL */
 } estep_ctx;
 
-static void estep_task(void *vctx, int64_t b, int64_t e, int worker)
+static void estep_task(void *vctx, int64_t b, int64_t e, int group, int worker)
 {
+    (void)worker;
     estep_ctx *c = vctx;
     gmm_work *w = c->w;
     int64_t k = w->k;
@@ -118,7 +119,7 @@ static void estep_task(void *vctx, int64_t b, int64_t e, int worker)
         acc += lse;
         if (c->labels) c->labels[i] = arg;
     }
-    w->part[worker] += acc;
+    w->part[group] += acc;
 }
 
 /* Responsibilities into w->Y; returns the mean log-likelihood. */
@@ -126,12 +127,11 @@ static double estep(gmm_work *w, int32_t *labels)
 {
     int64_t d2 = 2 * w->d;
     ml_gemm(0, 1, w->n, w->k, d2, 1.0f, w->xx, d2, w->W, d2, 0.0f, w->Y, w->k);
-    int threads = ml_get_threads();
-    for (int t = 0; t < threads; t++) w->part[t] = 0;
+    for (int t = 0; t < ML_GROUPS; t++) w->part[t] = 0;
     estep_ctx c = {w, labels};
-    ml_parallel_for(w->n, 1024, estep_task, &c);
+    ml_parallel_groups(w->n, 1024, estep_task, &c);
     double s = 0;
-    for (int t = 0; t < threads; t++) s += w->part[t];
+    for (int t = 0; t < ML_GROUPS; t++) s += w->part[t];
     return s / (double)w->n;
 }
 
@@ -168,7 +168,7 @@ static ml_status work_alloc(gmm_work *w, const float *x, int64_t n, int64_t d, i
     w->W = malloc((size_t)(k * 2 * d) * sizeof(float));
     w->bias = malloc((size_t)k * sizeof(double));
     w->Y = malloc((size_t)(n * k) * sizeof(float));
-    w->part = malloc((size_t)ml_get_threads() * sizeof(double));
+    w->part = malloc(ML_GROUPS * sizeof(double));
     w->G = malloc((size_t)(k * 2 * d) * sizeof(float));
     if (!w->xx || !w->W || !w->bias || !w->Y || !w->part || !w->G)
         return ml_fail(ML_ENOMEM, "GaussianMixture: out of memory for %lld x %lld", (long long)n, (long long)d);
