@@ -73,17 +73,18 @@ int64_t ml_pca_components_for(const double *ratio_all, int64_t n, double fractio
     return n;
 }
 
-/* ---- column means, in double, rows split over the threads ---- */
+/* ---- column means, in double, rows in fixed groups over the threads ---- */
 typedef struct mean_ctx {
     const float *x;
     int64_t d;
-    double *part; /* threads x d */
+    double *part; /* ML_GROUPS x d */
 } mean_ctx;
 
-static void mean_task(void *vctx, int64_t b, int64_t e, int worker)
+static void mean_task(void *vctx, int64_t b, int64_t e, int group, int worker)
 {
+    (void)worker;
     mean_ctx *c = vctx;
-    double *acc = c->part + (int64_t)worker * c->d;
+    double *acc = c->part + (int64_t)group * c->d;
     for (int64_t i = b; i < e; i++) {
         const float *row = c->x + i * c->d;
         for (int64_t j = 0; j < c->d; j++) acc[j] += row[j];
@@ -163,7 +164,7 @@ static ml_status pca_fit_impl(ml_pca *m, const ml_tensor *X, const ml_progress *
 
     int threads = ml_get_threads();
     mean = calloc((size_t)d, sizeof *mean);
-    part = calloc((size_t)threads * (size_t)d, sizeof *part);
+    part = calloc(ML_GROUPS * (size_t)d, sizeof *part);
     meanf = malloc((size_t)d * sizeof *meanf);
     cov = calloc((size_t)d * (size_t)d, sizeof *cov);
     int64_t bs = n < PCA_BLOCK ? n : PCA_BLOCK;
@@ -177,8 +178,8 @@ static ml_status pca_fit_impl(ml_pca *m, const ml_tensor *X, const ml_progress *
     }
 
     mean_ctx mc = {x, d, part};
-    ml_parallel_for(n, 1024, mean_task, &mc);
-    for (int t = 0; t < threads; t++)
+    ml_parallel_groups(n, 1024, mean_task, &mc);
+    for (int t = 0; t < ML_GROUPS; t++)
         for (int64_t j = 0; j < d; j++) mean[j] += part[(int64_t)t * d + j];
     for (int64_t j = 0; j < d; j++) {
         mean[j] /= (double)n;
