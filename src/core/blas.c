@@ -53,6 +53,32 @@ void ml_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float al
                 (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
 
+typedef struct {
+    int trans_b;
+    int64_t n, k;
+    float alpha, beta;
+    const float *a, *b;
+    int64_t lda, ldb, ldc;
+    float *c;
+} rows_ctx;
+
+static void rows_task(void *vctx, int64_t begin, int64_t end, int group, int worker)
+{
+    (void)group, (void)worker;
+    const rows_ctx *r = vctx;
+    if (end > begin)
+        ml_gemm(0, r->trans_b, end - begin, r->n, r->k, r->alpha, r->a + begin * r->lda, r->lda, r->b, r->ldb,
+                r->beta, r->c + begin * r->ldc, r->ldc);
+}
+
+void ml_gemm_rows(int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                  const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+    if (m <= 0 || n <= 0) return;
+    rows_ctx r = {trans_b, n, k, alpha, beta, a, b, lda, ldb, ldc, c};
+    ml_parallel_groups(m, 64, rows_task, &r);
+}
+
 void ml_syrk(int trans, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, float beta, float *c,
              int64_t ldc)
 {

@@ -13,6 +13,13 @@
 void ml_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
              const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 
+/* The same product with op(A) = A, its rows shared out in fixed groups
+ * (ml_parallel_groups) with BLAS on one thread in each: the result does not
+ * depend on the thread count, as threaded OpenBLAS's does in the last bits.
+ * For products with many rows (a transform of a dataset). */
+void ml_gemm_rows(int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                  const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
 /* Symmetric rank-k update of the upper triangle of C (n x n):
  * C = alpha * A^T A + beta * C when trans != 0 (A is k x n),
  * C = alpha * A A^T + beta * C otherwise (A is n x k).

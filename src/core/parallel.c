@@ -163,5 +163,17 @@ void ml_parallel_groups(int64_t n, int64_t min_group, ml_group_fn fn, void *ctx)
 {
     if (n <= 0) return;
     groups_ctx g = {n, fn, ctx};
-    ml_parallel_for(ML_GROUPS, n >= min_group * ML_GROUPS ? 1 : ML_GROUPS, groups_task, &g);
+    if (n >= min_group * ML_GROUPS && ml_get_threads() > 1 && !in_parallel) {
+        ml_parallel_for(ML_GROUPS, 1, groups_task, &g);
+        return;
+    }
+    /* serially: with BLAS on one thread all the same, as the pool's workers
+     * run it (threaded BLAS rounds differently) */
+    int blas = in_parallel ? 1 : ml_get_threads();
+    if (blas > 1) openblas_set_num_threads(1);
+    int was = in_parallel;
+    in_parallel = 1;
+    groups_task(&g, 0, ML_GROUPS, 0);
+    in_parallel = was;
+    if (blas > 1) openblas_set_num_threads(blas);
 }

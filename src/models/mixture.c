@@ -66,8 +66,11 @@ typedef struct gmm_work {
     float *W;       /* k x 2d */
     double *bias;   /* k */
     float *Y;       /* n x k: XX W^T, then responsibilities */
-    double *part;   /* ML_GROUPS: log-likelihood sums (the same on any thread count) */
-    float *G;       /* k x 2d */
+    /* sums per fixed group of rows (ml_parallel_groups), added in order: the
+     * same fit on any thread count */
+    double *part;   /* ML_GROUPS: log-likelihood sums */
+    float *G;       /* ML_GROUPS x k x 2d: Y^T XX of each group's rows */
+    double *nk;     /* ML_GROUPS x k: responsibilities summed */
 } gmm_work;
 
 /* parameters (double) -> W, bias */
@@ -98,7 +101,8 @@ static void estep_task(void *vctx, int64_t b, int64_t e, int group, int worker)
     (void)worker;
     estep_ctx *c = vctx;
     gmm_work *w = c->w;
-    int64_t k = w->k;
+    int64_t k = w->k, d2 = 2 * w->d;
+    if (e > b) ml_gemm(0, 1, e - b, k, d2, 1.0f, w->xx + b * d2, d2, w->W, d2, 0.0f, w->Y + b * k, k);
     double acc = 0;
     for (int64_t i = b; i < e; i++) {
         float *y = w->Y + i * k;
@@ -125,8 +129,6 @@ static void estep_task(void *vctx, int64_t b, int64_t e, int group, int worker)
 /* Responsibilities into w->Y; returns the mean log-likelihood. */
 static double estep(gmm_work *w, int32_t *labels)
 {
-    int64_t d2 = 2 * w->d;
-    ml_gemm(0, 1, w->n, w->k, d2, 1.0f, w->xx, d2, w->W, d2, 0.0f, w->Y, w->k);
     for (int t = 0; t < ML_GROUPS; t++) w->part[t] = 0;
     estep_ctx c = {w, labels};
     ml_parallel_groups(w->n, 1024, estep_task, &c);
@@ -135,17 +137,36 @@ static double estep(gmm_work *w, int32_t *labels)
     return s / (double)w->n;
 }
 
+static void mstep_task(void *vctx, int64_t b, int64_t e, int group, int worker)
+{
+    (void)worker;
+    gmm_work *w = vctx;
+    int64_t k = w->k, d2 = 2 * w->d;
+    float *G = w->G + (int64_t)group * k * d2;
+    double *nk = w->nk + (int64_t)group * k;
+    if (e > b) ml_gemm(1, 0, k, d2, e - b, 1.0f, w->Y + b * k, k, w->xx + b * d2, d2, 0.0f, G, d2);
+    else memset(G, 0, (size_t)(k * d2) * sizeof(float));
+    for (int64_t c = 0; c < k; c++) nk[c] = 0;
+    for (int64_t i = b; i < e; i++)
+        for (int64_t c = 0; c < k; c++) nk[c] += w->Y[i * k + c];
+}
+
 /* Parameters from the responsibilities in w->Y. */
 static void mstep(gmm_work *w, double reg, double *weights, double *means, double *cov)
 {
     int64_t n = w->n, d = w->d, k = w->k, d2 = 2 * d;
-    ml_gemm(1, 0, k, d2, n, 1.0f, w->Y, k, w->xx, d2, 0.0f, w->G, d2);
+    ml_parallel_groups(n, 1024, mstep_task, w);
     for (int64_t c = 0; c < k; c++) {
         double nk = 10 * DBL_EPSILON;
-        for (int64_t i = 0; i < n; i++) nk += w->Y[i * k + c];
+        for (int t = 0; t < ML_GROUPS; t++) nk += w->nk[t * k + c];
         weights[c] = nk / (double)n;
         for (int64_t j = 0; j < d; j++) {
-            double mu = w->G[c * d2 + j] / nk, x2 = w->G[c * d2 + d + j] / nk;
+            double g1 = 0, g2 = 0;
+            for (int t = 0; t < ML_GROUPS; t++) {
+                g1 += w->G[(t * k + c) * d2 + j];
+                g2 += w->G[(t * k + c) * d2 + d + j];
+            }
+            double mu = g1 / nk, x2 = g2 / nk;
             double v = x2 - mu * mu;
             means[c * d + j] = mu;
             cov[c * d + j] = (v > 0 ? v : 0) + reg;
@@ -169,8 +190,9 @@ static ml_status work_alloc(gmm_work *w, const float *x, int64_t n, int64_t d, i
     w->bias = malloc((size_t)k * sizeof(double));
     w->Y = malloc((size_t)(n * k) * sizeof(float));
     w->part = malloc(ML_GROUPS * sizeof(double));
-    w->G = malloc((size_t)(k * 2 * d) * sizeof(float));
-    if (!w->xx || !w->W || !w->bias || !w->Y || !w->part || !w->G)
+    w->G = malloc((size_t)(ML_GROUPS * k * 2 * d) * sizeof(float));
+    w->nk = malloc((size_t)(ML_GROUPS * k) * sizeof(double));
+    if (!w->xx || !w->W || !w->bias || !w->Y || !w->part || !w->G || !w->nk)
         return ml_fail(ML_ENOMEM, "GaussianMixture: out of memory for %lld x %lld", (long long)n, (long long)d);
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < d; j++) {
@@ -183,7 +205,7 @@ static ml_status work_alloc(gmm_work *w, const float *x, int64_t n, int64_t d, i
 
 static void work_free(gmm_work *w)
 {
-    free(w->xx), free(w->W), free(w->bias), free(w->Y), free(w->part), free(w->G);
+    free(w->xx), free(w->W), free(w->bias), free(w->Y), free(w->part), free(w->G), free(w->nk);
     memset(w, 0, sizeof *w);
 }
 

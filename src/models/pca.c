@@ -388,7 +388,7 @@ ml_status ml_pca_transform(const ml_pca *m, const ml_tensor *X, ml_tensor **out)
         for (int64_t j = 0; j < d; j++) s += (double)m->components[c * d + j] * m->mean[j];
         shift[c] = (float)s;
     }
-    ml_gemm(0, 1, n, k, d, 1.0f, X2->data, d, m->components, d, 0.0f, Z->data, k);
+    ml_gemm_rows(1, n, k, d, 1.0f, X2->data, d, m->components, d, 0.0f, Z->data, k);
     for (int64_t i = 0; i < n; i++) {
         float *z = Z->data + i * k;
         for (int64_t c = 0; c < k; c++) z[c] -= shift[c];
@@ -435,7 +435,7 @@ ml_status ml_pca_inverse_transform(const ml_pca *m, const ml_tensor *Z, ml_tenso
         src = scaled->data;
     }
     for (int64_t i = 0; i < n; i++) memcpy(Xr->data + i * d, m->mean, (size_t)d * sizeof(float));
-    ml_gemm(0, 0, n, d, k, 1.0f, src, k, m->components, d, 1.0f, Xr->data, d);
+    ml_gemm_rows(0, n, d, k, 1.0f, src, k, m->components, d, 1.0f, Xr->data, d);
     ml_tensor_free(scaled);
     ml_tensor_free(Z2);
     *out = Xr;

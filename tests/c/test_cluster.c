@@ -381,6 +381,19 @@ static void test_gmm(void **s)
     assert_int_equal(ml_gmm_fit(&h, Z20, NULL), ML_OK);
     assert_true(h.lower_bound == g.lower_bound);
     ml_gmm_clear(&h);
+    /* and on any thread count, bit for bit */
+    int th = ml_get_threads();
+    for (int t = 1; t <= 4; t++) {
+        ml_set_threads(t);
+        ml_gmm_init(&h);
+        h.n_components = 10;
+        assert_int_equal(ml_gmm_fit(&h, Z20, NULL), ML_OK);
+        assert_int_equal(h.n_iter, g.n_iter);
+        assert_true(h.lower_bound == g.lower_bound);
+        assert_memory_equal(h.means, g.means, 10 * 20 * sizeof(double));
+        ml_gmm_clear(&h);
+    }
+    ml_set_threads(th);
     ml_gmm_clear(&g);
     /* bad input */
     ml_tensor *few = ml_tensor_view_rows(Z20, 0, 5);

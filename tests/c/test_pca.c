@@ -226,8 +226,8 @@ static void test_properties(void **s)
     ml_tensor_free(X);
 }
 
-/* Any thread count gives the same fit, bit for bit: row blocks do not depend
- * on it, and the eigensolver's BLAS runs on one thread. */
+/* Any thread count gives the same fit and transform, bit for bit: row blocks
+ * do not depend on it, and the eigensolver's BLAS runs on one thread. */
 static void test_same_fit_any_threads(void **s)
 {
     (void)s;
@@ -238,6 +238,8 @@ static void test_same_fit_any_threads(void **s)
     ml_pca_set_n_components(&a, 40);
     ml_set_threads(1);
     assert_int_equal(ml_pca_fit(&a, X, NULL), ML_OK);
+    ml_tensor *Za = NULL;
+    assert_int_equal(ml_pca_transform(&a, X, &Za), ML_OK);
     for (int t = 2; t <= 4; t++) {
         ml_pca b = {0};
         ml_pca_init(&b);
@@ -247,9 +249,14 @@ static void test_same_fit_any_threads(void **s)
         assert_int_equal(a.k, b.k);
         assert_memory_equal(a.components, b.components, (size_t)(a.k * 784) * sizeof(float));
         assert_memory_equal(a.explained_variance, b.explained_variance, (size_t)a.k * sizeof(double));
+        ml_tensor *Zb = NULL; /* and the transform */
+        assert_int_equal(ml_pca_transform(&b, X, &Zb), ML_OK);
+        assert_memory_equal(Za->data, Zb->data, (size_t)ml_tensor_numel(Za) * sizeof(float));
+        ml_tensor_free(Zb);
         ml_pca_clear(&b);
     }
     ml_set_threads(th);
+    ml_tensor_free(Za);
     ml_pca_clear(&a);
     ml_tensor_free(X);
 }
