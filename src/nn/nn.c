@@ -2304,11 +2304,20 @@ ml_status ml_nn_compile(ml_nn *net, int from_logits, const ml_nn_optimizer *opt)
     net->from_logits = from_logits != 0;
     net->compiled = 1;
     net->warning[0] = 0;
-    if (from_logits && output_act(net) == ML_ACT_SOFTMAX)
+    ml_nn_act out = output_act(net);
+    if (from_logits && out == ML_ACT_SOFTMAX)
         snprintf(net->warning, sizeof net->warning,
                  "compile: from_logits = true, but the output layer %s already applies a softmax: the loss "
                  "will apply a second one (use activation = \"linear\" or from_logits = false)",
                  net->L[net->n - 1].s.name);
+    else if (!from_logits && (out == ML_ACT_LINEAR || out == ML_ACT_RELU || out == ML_ACT_TANH))
+        /* the reverse mistake, as common: scores read as probabilities, and
+         * the network does not learn (Keras trains it silently) */
+        snprintf(net->warning, sizeof net->warning,
+                 "compile: the output layer %s gives scores, not probabilities (activation \"%s\"), but the "
+                 "loss reads probabilities (from_logits = false): use activation = \"softmax\" or "
+                 "from_logits = true",
+                 net->L[net->n - 1].s.name, ml_nn_act_name(out));
     return ML_OK;
 }
 

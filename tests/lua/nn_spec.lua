@@ -170,6 +170,20 @@ describe("training", function()
     assert.is_nil(ok.warning)
   end)
 
+  it("a linear output read as probabilities (from_logits = false) earns a warning too", function()
+    local net = ml.Sequential{ml.Input{4}, ml.Dense{3}}
+    local out = capture(function() net:compile{loss = "sparse_categorical_crossentropy", optimizer = "adam"} end)
+    assert.truthy(out:find('warning: compile: the output layer dense gives scores, not probabilities ' ..
+                           '(activation "linear")', 1, true))
+    assert.truthy(net.warning:find('use activation = "softmax" or from_logits = true', 1, true))
+    local relu = ml.Sequential{ml.Input{4}, ml.Dense{3, activation = "relu"}}
+    relu:compile{loss = "sparse_categorical_crossentropy", optimizer = "adam"}
+    assert.truthy(relu.warning:find('(activation "relu")', 1, true))
+    local ok = ml.Sequential{ml.Input{4}, ml.Dense{3, activation = "softmax"}}
+    ok:compile{loss = "sparse_categorical_crossentropy", optimizer = "adam"}
+    assert.is_nil(ok.warning)
+  end)
+
   it("LambdaCallback sees each epoch's logs and can stop training", function()
     local net, seen = mlp(8), {}
     local hist = net:fit(Xtr, ytr, {epochs = 5, verbose = 0, callbacks = {
