@@ -71,6 +71,18 @@ static void hl_clear(hl_state *h)
     h->term_shown = 0;
 }
 
+/* A script or the prompt is about to print: the progress line on stderr
+ * goes first (fit's own line on stdout ends where the print starts). */
+static void hl_before_write(void *ud)
+{
+    hl_state *h = ud;
+    if (h->shown) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+        h->shown = 0;
+    }
+}
+
 /* mlua_tty: a line redrawn in place on stdout (fit's per-batch progress) */
 static void hl_term_line(void *ud, const char *line)
 {
@@ -313,7 +325,7 @@ int cli_run_script(const char *path, int argc, char **argv, const cli_opts *o)
     if (n && code[0] == '#') /* a #! line: keep the line count */
         for (size_t i = 0; i < n && code[i] != '\n'; i++) code[i] = ' ';
     hl_state h = {.tty = isatty(STDERR_FILENO)};
-    nb_host host = {.progress = hl_progress, .ud = &h};
+    nb_host host = {.progress = hl_progress, .before_write = hl_before_write, .ud = &h};
     nb_runner *r = nb_runner_new(&host);
     if (!r) {
         fprintf(stderr, "mnistlab: %s\n", ml_last_error());
@@ -355,7 +367,7 @@ static void on_prompt_sigint(int sig)
 int cli_repl(const cli_opts *o)
 {
     hl_state h = {.tty = isatty(STDERR_FILENO)};
-    nb_host host = {.progress = hl_progress, .ud = &h};
+    nb_host host = {.progress = hl_progress, .before_write = hl_before_write, .ud = &h};
     nb_runner *r = nb_runner_new(&host);
     if (!r) {
         fprintf(stderr, "mnistlab: %s\n", ml_last_error());

@@ -338,6 +338,7 @@ static void emit(nb_runner *r, const char *s, size_t n)
         nb_output_text(r->out, s, n);
         if (r->host.changed) r->host.changed(r->host.ud);
     } else {
+        if (r->host.before_write) r->host.before_write(r->host.ud);
         fwrite(s, 1, n, stdout);
         fflush(stdout);
     }
@@ -410,6 +411,7 @@ static void sink_show(void *ud, const ml_text *t)
         nb_output_picture(r->out, t);
         if (r->host.changed) r->host.changed(r->host.ud);
     } else {
+        if (r->host.before_write) r->host.before_write(r->host.ud);
         fflush(stdout);
         ml_text_write(t, stdout, r->sink.color ? ML_COLOR_ANSI256 : ML_COLOR_NONE);
         fflush(stdout);

@@ -84,6 +84,9 @@ typedef struct nb_host {
     void (*poll)(void *ud);
     /* The running cell's output grew (may be NULL). */
     void (*changed)(void *ud);
+    /* Without a cell output (a script, the prompt), about to write to stdout:
+     * a host that draws a progress line on the terminal clears it.  May be NULL. */
+    void (*before_write)(void *ud);
     void *ud;
 } nb_host;
 

@@ -87,4 +87,22 @@ if command -v tmux > /dev/null 2>&1; then
     check "tmux: at the end, Keras's lines and nothing half drawn" \
         'grep -q "^EXITED 0" "$TMP/pane" && [ "$(grep -c "^Epoch [12]/2$" "$TMP/pane")" = 2 ] &&
          [ "$(grep -cE "^800/800 \[={30}\] - " "$TMP/pane")" = 2 ] && ! grep -q "ETA" "$TMP/pane"'
+    # a print after work that drew our stderr progress line starts on a clean line
+    cat > "$TMP/after.lua" <<'LUA'
+local ml = require "mnistlab"
+local X = ml.load("mnist").X
+local net = ml.Sequential{ml.Input{28, 28}, ml.Flatten(), ml.Dense{10, activation = "softmax"}}
+local p = net:predict(X)
+print("after", #p)
+LUA
+    T new-session -d -s after -x 100 -y 10 "'$MNISTLAB' '$TMP/after.lua'; echo EXITED \$?; sleep 600"
+    n=0
+    while [ $n -lt 300 ]; do
+        T capture-pane -p -t after > "$TMP/pane2" 2>/dev/null
+        grep -q "^EXITED" "$TMP/pane2" && break
+        sleep 0.1
+        n=$((n + 1))
+    done
+    check "tmux: a script's print after a progress line starts on a clean line" \
+        'grep -qE "^after +10000$" "$TMP/pane2" && ! grep -q "Ctrl-C stops" "$TMP/pane2"'
 fi
