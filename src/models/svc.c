@@ -469,12 +469,12 @@ typedef struct svc_pass {
     int64_t na;
 } svc_pass;
 
-static int64_t pass_update_scalar(const svc_pass *s, const float *Ki, const float *Kj, double di, double dj,
-                                  double *gmax)
+/* Positions [q, na) one at a time, from the best so far (Gmax, qi): the
+ * whole pass without AVX2, the tail after the last four with it. */
+static int64_t update_from(const svc_pass *s, const float *Ki, const float *Kj, double di, double dj, int64_t q,
+                           double Gmax, int64_t qi, double *gmax)
 {
-    double Gmax = -INFINITY;
-    int64_t qi = -1;
-    for (int64_t q = 0; q < s->na; q++) {
+    for (; q < s->na; q++) {
         int32_t t = s->act[q];
         double g = s->Ga[q] + s->ya[q] * (di * Ki[t] + dj * Kj[t]);
         s->Ga[q] = g;
@@ -488,11 +488,17 @@ static int64_t pass_update_scalar(const svc_pass *s, const float *Ki, const floa
     return qi;
 }
 
-static int64_t pass_select_scalar(const svc_pass *s, const float *Ki, double QDi, double Gmax, double *gmax2)
+static int64_t pass_update_scalar(const svc_pass *s, const float *Ki, const float *Kj, double di, double dj,
+                                  double *gmax)
 {
-    double Gmax2 = -INFINITY, bb = 0, ba = 1;
-    int64_t qj = -1;
-    for (int64_t q = 0; q < s->na; q++) {
+    return update_from(s, Ki, Kj, di, dj, 0, -INFINITY, -1, gmax);
+}
+
+/* Likewise for the second choice, from the best so far (Gmax2, bb/ba, qj). */
+static int64_t select_from(const svc_pass *s, const float *Ki, double QDi, double Gmax, int64_t q, double Gmax2,
+                           double bb, double ba, int64_t qj, double *gmax2)
+{
+    for (; q < s->na; q++) {
         if (!(s->fla[q] & 2)) continue;
         double v = s->ya[q] * s->Ga[q];
         if (v > Gmax2) Gmax2 = v;
@@ -509,6 +515,11 @@ static int64_t pass_select_scalar(const svc_pass *s, const float *Ki, double QDi
     }
     *gmax2 = Gmax2;
     return qj;
+}
+
+static int64_t pass_select_scalar(const svc_pass *s, const float *Ki, double QDi, double Gmax, double *gmax2)
+{
+    return select_from(s, Ki, QDi, Gmax, 0, -INFINITY, 0, 1, -1, gmax2);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -562,18 +573,7 @@ __attribute__((target("avx2"))) static int64_t pass_update_avx2(const svc_pass *
             Gmax = bv[l];
             qi = (int64_t)bi[l];
         }
-    for (; q < na; q++) {
-        int32_t t = s->act[q];
-        double g = s->Ga[q] + s->ya[q] * (di * Ki[t] + dj * Kj[t]);
-        s->Ga[q] = g;
-        double v = -s->ya[q] * g;
-        if ((s->fla[q] & 1) && v >= Gmax) {
-            Gmax = v;
-            qi = q;
-        }
-    }
-    *gmax = Gmax;
-    return qi;
+    return update_from(s, Ki, Kj, di, dj, q, Gmax, qi, gmax);
 }
 
 __attribute__((target("avx2"))) static int64_t pass_select_avx2(const svc_pass *s, const float *Ki, double QDi,
@@ -628,23 +628,7 @@ __attribute__((target("avx2"))) static int64_t pass_select_avx2(const svc_pass *
             qj = (int64_t)vi[l];
         }
     }
-    for (; q < na; q++) {
-        if (!(s->fla[q] & 2)) continue;
-        double v = s->ya[q] * s->Ga[q];
-        if (v > Gmax2) Gmax2 = v;
-        double b = Gmax + v;
-        if (b > 0) {
-            double qa = QDi + s->QDa[q] - 2.0 * Ki[s->act[q]];
-            if (qa <= 0) qa = SVC_TAU;
-            if (b * b * BA >= BB * qa) {
-                BB = b * b;
-                BA = qa;
-                qj = q;
-            }
-        }
-    }
-    *gmax2 = Gmax2;
-    return qj;
+    return select_from(s, Ki, QDi, Gmax, q, Gmax2, BB, BA, qj, gmax2);
 }
 #endif
 
