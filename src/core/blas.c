@@ -53,6 +53,18 @@ void ml_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float al
                 (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
 
+int ml_blas_serial_begin(void)
+{
+    int saved = openblas_get_num_threads();
+    if (saved > 1) openblas_set_num_threads(1);
+    return saved;
+}
+
+void ml_blas_serial_end(int saved)
+{
+    if (saved > 1) openblas_set_num_threads(saved);
+}
+
 typedef struct {
     int trans_b;
     int64_t n, k;

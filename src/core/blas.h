@@ -33,6 +33,13 @@ void ml_sym_fill_lower(int64_t n, float *c, int64_t ldc);
 void ml_set_threads(int n);
 int ml_get_threads(void);
 
+/* BLAS on one thread until ml_blas_serial_end(its result): threaded, OpenBLAS
+ * rounds differently from one thread (and a caller that needs the same
+ * result on any thread count asks for one).  Nests; a no-op inside a
+ * parallel loop, where BLAS is on one thread already. */
+int ml_blas_serial_begin(void);
+void ml_blas_serial_end(int saved);
+
 /* Whether code written for a CPU extension (AVX, AVX2+FMA) may run, given that
  * the CPU has it: 1 unless MNISTLAB_SIMD=portable, which keeps every model on
  * its portable path (to test that path, or under valgrind, whose memcheck runs

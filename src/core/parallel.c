@@ -169,11 +169,10 @@ void ml_parallel_groups(int64_t n, int64_t min_group, ml_group_fn fn, void *ctx)
     }
     /* serially: with BLAS on one thread all the same, as the pool's workers
      * run it (threaded BLAS rounds differently) */
-    int blas = in_parallel ? 1 : ml_get_threads();
-    if (blas > 1) openblas_set_num_threads(1);
+    int blas = ml_blas_serial_begin();
     int was = in_parallel;
     in_parallel = 1;
     groups_task(&g, 0, ML_GROUPS, 0);
     in_parallel = was;
-    if (blas > 1) openblas_set_num_threads(blas);
+    ml_blas_serial_end(blas);
 }

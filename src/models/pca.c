@@ -1,7 +1,6 @@
 /* mnistlab models: principal component analysis (see pca.h). */
 #include "models/pca.h"
 
-#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -235,8 +234,7 @@ static ml_status pca_fit_impl(ml_pca *m, const ml_tensor *X, const ml_progress *
         for (int64_t j = i; j < d; j++) covf[i * d + j] = covf[j * d + i] = (float)cov[i * d + j];
     /* the eigensolver's BLAS on one thread: threaded, its results depend on
      * the thread count (and it is a small share of the fit) */
-    int blas_threads = openblas_get_num_threads(); /* 1 already inside a parallel loop */
-    openblas_set_num_threads(1);
+    int blas_threads = ml_blas_serial_begin();
     lapack_int info;
     if (keig == d)
         info = LAPACKE_ssyevr(LAPACK_ROW_MAJOR, 'V', 'A', 'U', (lapack_int)d, covf, (lapack_int)d, 0, 0, 0, 0, 0.0f,
@@ -245,7 +243,7 @@ static ml_status pca_fit_impl(ml_pca *m, const ml_tensor *X, const ml_progress *
         info = LAPACKE_ssyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', (lapack_int)d, covf, (lapack_int)d, 0, 0,
                               (lapack_int)(d - keig + 1), (lapack_int)d, 0.0f, &neig, w, z, (lapack_int)keig,
                               isuppz);
-    openblas_set_num_threads(blas_threads);
+    ml_blas_serial_end(blas_threads);
     if (info != 0 || neig != keig) {
         st = ml_fail(ML_EINVAL, "PCA: the eigendecomposition failed (LAPACK ssyevr info %d)", (int)info);
         goto done;
